@@ -1,0 +1,1 @@
+"""The local development chain: anvil, the demo token and the staged thefts."""
