@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import platform
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -12,7 +14,7 @@ from pathlib import Path
 import requests
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-ANVIL_BIN = PROJECT_ROOT / "node_modules" / ".bin" / "anvil"
+NPM_SCOPE = PROJECT_ROOT / "node_modules" / "@foundry-rs"
 
 # anvil's default mnemonic ("test test ... junk"): well known, devnet only.
 DEVNET_CHAIN_ID = 31337
@@ -22,10 +24,21 @@ class AnvilError(RuntimeError):
     """anvil is missing, its port is taken, or it did not start in time."""
 
 
+def _npm_native_binary() -> Path:
+    """The platform binary the npm package ships (node_modules/.bin/anvil is a Node wrapper that
+    does not pass signals on, so stopping it would orphan the node and skip the state dump)."""
+    machine = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(
+        platform.machine().lower(), platform.machine().lower()
+    )
+    system = {"windows": "win32"}.get(platform.system().lower(), platform.system().lower())
+    return NPM_SCOPE / f"anvil-{system}-{machine}" / "bin" / "anvil"
+
+
 def anvil_binary() -> Path:
     """Return the anvil executable, or raise AnvilError saying how to install it."""
-    if ANVIL_BIN.exists():
-        return ANVIL_BIN
+    native = _npm_native_binary()
+    if native.exists():
+        return native
     found = shutil.which("anvil")
     if found:
         return Path(found)
@@ -62,10 +75,10 @@ class AnvilNode:
         return f"http://{self.host}:{self.port}"
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop the node gracefully (so --state is dumped), killing it if it hangs."""
+        """Stop the node gracefully (SIGINT, so --state is dumped), killing it if it hangs."""
         if self.process.poll() is not None:
             return
-        self.process.terminate()
+        self.process.send_signal(signal.SIGINT)
         try:
             self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -81,7 +94,8 @@ class AnvilNode:
 
 def _rpc_ready(url: str) -> bool:
     try:
-        response = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=1)
+        probe = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+        response = requests.post(url, json=probe, timeout=1)
         return response.ok
     except requests.RequestException:
         return False

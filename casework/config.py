@@ -1,0 +1,148 @@
+"""Configuration from CASEWORK_* environment variables (documented in docs/configuration.md).
+
+Every variable is declared here once, with its type and default. An unknown CASEWORK_ variable
+(usually a typo) or a value of the wrong shape stops start-up with one line saying what to fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+PREFIX = "CASEWORK_"
+
+
+class ConfigError(click.ClickException):
+    """A configuration problem, reported as one line (the CLI prints it without a traceback)."""
+
+
+def _bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("expected true or false")
+
+
+def _int(raw: str) -> int:
+    return int(raw.strip())
+
+
+def _str(raw: str) -> str:
+    return raw.strip()
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # without the prefix
+    flask_key: str | None  # key in app.config; None for settings only tools read
+    parse: Callable[[str], Any]
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATABASE_URL", "SQLALCHEMY_DATABASE_URI", _str, None,
+            "SQLAlchemy database URL; default: SQLite file instance/casework.sqlite3."),
+    Setting("SECRET_KEY", "SECRET_KEY", _str, None,
+            "Signs sessions and CSRF tokens; default: generated once and kept in instance/secret_key."),
+    Setting("UPLOAD_DIR", "UPLOAD_DIR", _str, None,
+            "Directory for uploaded files, stored by SHA-256; default: instance/uploads."),
+    Setting("CHAINS", "CHAINS", _str, None,
+            "Chain registry: a JSON list, or the path of a TOML/YAML file; default: the shipped chains."),
+    Setting("DEVNET_RPC_URL", "DEVNET_RPC_URL", _str, "http://127.0.0.1:8545",
+            "JSON-RPC URL of the local development chain (anvil)."),
+    Setting("PUBLIC_URL", "PUBLIC_URL", _str, "http://127.0.0.1:5000",
+            "The address victims use, for links in e-mails."),
+    Setting("HTTPS", "HTTPS", _bool, False,
+            "Served over HTTPS: secure session cookies, HSTS, https links."),
+    Setting("PROXY_COUNT", "PROXY_COUNT", _int, 0,
+            "Number of trusted reverse proxies in front of the app (for client address and scheme)."),
+    Setting("MAIL_SERVER", "MAIL_SERVER", _str, "127.0.0.1", "SMTP server host."),
+    Setting("MAIL_PORT", "MAIL_PORT", _int, 25, "SMTP server port."),
+    Setting("MAIL_USERNAME", "MAIL_USERNAME", _str, None, "SMTP user name, if the server needs one."),
+    Setting("MAIL_PASSWORD", "MAIL_PASSWORD", _str, None, "SMTP password."),
+    Setting("MAIL_USE_TLS", "MAIL_USE_TLS", _bool, False, "Use STARTTLS with the SMTP server."),
+    Setting("MAIL_SENDER", "MAIL_SENDER", _str, "Casework <casework@localhost>", "From address of e-mails."),
+    Setting("RATELIMIT_STORAGE_URI", "RATELIMIT_STORAGE_URI", _str, "memory://",
+            "Where rate-limit counters live; use redis://... with several web workers."),
+    Setting("LOG_LEVEL", "LOG_LEVEL", _str, "INFO", "Python logging level."),
+    Setting("TEST_DATABASE_URL", None, _str, None,
+            "Tests only: run the suite on this database (e.g. PostgreSQL) instead of SQLite."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Parse CASEWORK_* variables into Flask config keys, refusing unknown names and bad values."""
+    environ = os.environ if environ is None else environ
+    config: dict[str, Any] = {}
+    for key, raw in environ.items():
+        if not key.startswith(PREFIX):
+            continue
+        name = key[len(PREFIX):]
+        setting = _BY_NAME.get(name)
+        if setting is None:
+            guess = difflib.get_close_matches(name, _BY_NAME, n=1)
+            hint = f" Did you mean {PREFIX}{guess[0]}?" if guess else ""
+            raise ConfigError(f"Unknown configuration variable {key}.{hint} See docs/configuration.md.")
+        try:
+            value = setting.parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{key} has an invalid value ({exc}). See docs/configuration.md.") from None
+        if setting.flask_key is not None:
+            config[setting.flask_key] = value
+    return config
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain postgresql:// (and legacy postgres://) URLs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def defaults(instance_path: Path) -> dict[str, Any]:
+    """The configuration before environment variables and explicit overrides are applied."""
+    values: dict[str, Any] = {s.flask_key: s.default for s in SETTINGS if s.flask_key}
+    values.update(
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{instance_path / 'casework.sqlite3'}",
+        UPLOAD_DIR=str(instance_path / "uploads"),
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        MAX_CONTENT_LENGTH=32 * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,  # a victim may take an hour over one step
+        BABEL_DEFAULT_LOCALE="en",
+        BABEL_DEFAULT_TIMEZONE="UTC",
+        LOGIN_RATE_LIMIT="10 per minute; 30 per hour",
+    )
+    return values
+
+
+def persistent_secret_key(instance_path: Path) -> str:
+    """Read instance/secret_key, creating it (mode 0600) the first time."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process (web or scheduler) created it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key

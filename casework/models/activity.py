@@ -1,0 +1,130 @@
+"""What happens on a case: the append-only audit log, the victim thread, internal notes, referrals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casework.extensions import db
+from casework.models.enums import MessageAuthor, ReferralKind, ReferralStatus
+from casework.models.evidence import refuse_change
+from casework.models.types import UTCDateTime, enum_column, utcnow
+
+if TYPE_CHECKING:
+    from casework.models.case import Case
+    from casework.models.people import User
+
+
+class CaseEvent(db.Model):
+    """One entry of a case's audit log: who did what, with before/after. Never updated or deleted."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Who acted when it was not a staff member: "victim" or "system".
+    actor_label: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+    @classmethod
+    def record(
+        cls,
+        case: Case,
+        actor: User | None,
+        action: str,
+        *,
+        summary: str = "",
+        before: Any = None,
+        after: Any = None,
+        actor_label: str | None = None,
+        **data: Any,
+    ) -> CaseEvent:
+        """Add an event to the session (the caller commits with the change it describes)."""
+        payload = {key: _plain(value) for key, value in data.items()}
+        if before is not None or after is not None:
+            payload["before"], payload["after"] = _plain(before), _plain(after)
+        entry = cls(
+            case=case,
+            actor=actor,
+            actor_label=actor_label or ("staff" if actor is not None else "system"),
+            action=action,
+            summary=summary,
+            data=payload,
+        )
+        db.session.add(entry)
+        return entry
+
+
+def _plain(value: Any) -> Any:
+    """Enums and datetimes as JSON-friendly values."""
+    if hasattr(value, "value") and hasattr(value, "name"):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+event.listen(CaseEvent, "before_update", refuse_change)
+event.listen(CaseEvent, "before_delete", refuse_change)
+
+
+class Message(db.Model):
+    """A message in the thread the victim sees (from the victim or from staff)."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    author_kind: Mapped[MessageAuthor] = mapped_column(enum_column(MessageAuthor, "message_author"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="messages")
+    author: Mapped[User | None] = relationship()
+
+
+class Note(db.Model):
+    """An internal note: staff only, never shown to the victim."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="notes")
+    author: Mapped[User] = relationship()
+
+
+class Referral(db.Model):
+    """A recovery action aimed at a third party (freeze request, issuer, agency, police, lawyer)."""
+
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[ReferralKind] = mapped_column(enum_column(ReferralKind, "referral_kind"))
+    status: Mapped[ReferralStatus] = mapped_column(
+        enum_column(ReferralStatus, "referral_status"), default=ReferralStatus.PROPOSED
+    )
+    target_name: Mapped[str] = mapped_column(String(200))
+    target_address: Mapped[str | None] = mapped_column(String(42))
+    chain_id: Mapped[int | None] = mapped_column()
+    follow_up_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    case: Mapped[Case] = relationship(back_populates="referrals")

@@ -1,0 +1,94 @@
+"""Captured on-chain evidence: immutable raw records chained by hash, and what was decoded from them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from casework.extensions import db
+from casework.models.enums import TransferKind
+from casework.models.types import UInt256, UTCDateTime, enum_column, utcnow
+
+
+class ImmutableRowError(RuntimeError):
+    """Raised when code tries to change or delete an append-only row."""
+
+
+class EvidenceRecord(db.Model):
+    """A raw record exactly as captured, hashed and chained to the case's previous record."""
+
+    __tablename__ = "evidence_records"
+    __table_args__ = (
+        UniqueConstraint("case_id", "sequence", name="uq_evidence_records_sequence"),
+        CheckConstraint("length(sha256) = 64", name="sha256_length"),
+        CheckConstraint("length(chain_hash) = 64", name="chain_hash_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"), index=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    chain_id: Mapped[int | None] = mapped_column(Integer)
+    canonical_json: Mapped[str] = mapped_column(Text)
+    source_host: Mapped[str | None] = mapped_column(String(255))
+    source_method: Mapped[str | None] = mapped_column(String(64))
+    captured_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    captured_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    confirmations: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    chain_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Transfer(db.Model):
+    """A decoded value movement (native, ERC-20, ERC-721, approval), linked to its raw record."""
+
+    __tablename__ = "transfers"
+    __table_args__ = (
+        UniqueConstraint("case_id", "chain_id", "tx_hash", "log_index", "kind", name="uq_transfers_movement"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    evidence_record_id: Mapped[int] = mapped_column(ForeignKey("evidence_records.id"))
+    chain_id: Mapped[int] = mapped_column(Integer)
+    tx_hash: Mapped[str] = mapped_column(String(66), index=True)
+    log_index: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[TransferKind] = mapped_column(enum_column(TransferKind, "transfer_kind"))
+    token_address: Mapped[str | None] = mapped_column(String(42))
+    symbol: Mapped[str | None] = mapped_column(String(64))
+    decimals: Mapped[int | None] = mapped_column(Integer)
+    from_address: Mapped[str] = mapped_column(String(42), index=True)
+    to_address: Mapped[str] = mapped_column(String(42), index=True)
+    amount_raw: Mapped[int] = mapped_column(UInt256)
+    block_number: Mapped[int] = mapped_column(Integer)
+    block_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    tx_status: Mapped[int | None] = mapped_column(Integer)
+
+
+class FlowEdge(db.Model):
+    """One traced hop of the fund-flow graph of a case."""
+
+    __tablename__ = "flow_edges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    chain_id: Mapped[int] = mapped_column(Integer)
+    hop: Mapped[int] = mapped_column(Integer)
+    from_address: Mapped[str] = mapped_column(String(42))
+    to_address: Mapped[str] = mapped_column(String(42))
+    token_address: Mapped[str | None] = mapped_column(String(42))
+    amount_raw: Mapped[int] = mapped_column(UInt256)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    block_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    transfer_id: Mapped[int | None] = mapped_column(ForeignKey("transfers.id"))
+
+
+def refuse_change(mapper, connection, target) -> None:
+    """Mapper hook that makes a model append-only at the ORM level."""
+    raise ImmutableRowError(f"{type(target).__name__} rows are append-only.")
+
+
+event.listen(EvidenceRecord, "before_update", refuse_change)
+event.listen(EvidenceRecord, "before_delete", refuse_change)

@@ -1,0 +1,44 @@
+"""Who may do what. Every service that reads or changes a case checks here, not in the views."""
+
+from __future__ import annotations
+
+import enum
+
+from flask_babel import gettext as _
+
+from casework.models import Role, User
+
+
+class AccessDenied(Exception):
+    """The signed-in user's role does not allow the operation; the message is shown to them."""
+
+
+class Permission(enum.Enum):
+    VIEW_CASES = "view_cases"
+    WORK_CASES = "work_cases"
+    REOPEN_CASES = "reopen_cases"
+    DOWNLOAD_DOSSIERS = "download_dossiers"
+    MANAGE_USERS = "manage_users"
+
+
+# Admins hold every permission (User.has_role treats admin as every role).
+GRANTS: dict[Permission, frozenset[Role]] = {
+    Permission.VIEW_CASES: frozenset({Role.HANDLER, Role.SUPERVISOR, Role.LEGAL}),
+    Permission.WORK_CASES: frozenset({Role.HANDLER, Role.SUPERVISOR}),
+    Permission.REOPEN_CASES: frozenset({Role.SUPERVISOR}),
+    Permission.DOWNLOAD_DOSSIERS: frozenset({Role.HANDLER, Role.SUPERVISOR, Role.LEGAL}),
+    Permission.MANAGE_USERS: frozenset(),
+}
+
+
+def can(user: User | None, permission: Permission) -> bool:
+    """True when user is an active staff member whose role grants permission."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return False
+    return user.has_role(*GRANTS[permission])
+
+
+def require(user: User | None, permission: Permission) -> None:
+    """Raise AccessDenied unless user holds permission."""
+    if not can(user, permission):
+        raise AccessDenied(_("Your role does not allow this. Ask a supervisor or an administrator."))

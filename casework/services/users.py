@@ -1,0 +1,82 @@
+"""Staff accounts: creation, password hashing (argon2id), authentication."""
+
+from __future__ import annotations
+
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from casework.extensions import db
+from casework.models import Role, User, utcnow
+from casework.services.access import Permission, require
+
+_hasher = PasswordHasher()
+# Verified against when the e-mail is unknown, so both cases take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+MIN_PASSWORD_LENGTH = 12
+
+
+class UserError(ValueError):
+    """A staff account could not be created or changed; the message says why."""
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's user loader."""
+    try:
+        return db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+
+
+def normalise_email(email: str) -> str:
+    """Lower-cased, syntax-checked e-mail address (no DNS look-up)."""
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise UserError(_("%(email)s is not a valid e-mail address.", email=email)) from None
+
+
+def create_user(email: str, password: str, role: Role, display_name: str | None = None) -> User:
+    """Create a staff account (the caller commits)."""
+    email = normalise_email(email)
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise UserError(_("A user with the e-mail %(email)s already exists.", email=email))
+    user = User(email=email, role=role, display_name=display_name or email.split("@")[0])
+    set_password(user, password)
+    db.session.add(user)
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Replace a user's password (the caller commits)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(_("Passwords need at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
+    user.password_hash = _hasher.hash(password)
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the active user with these credentials, or None (same cost for unknown e-mails)."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    stored = user.password_hash if user is not None else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def list_users(actor: User | None = None) -> list[User]:
+    """All staff accounts, by role then e-mail; actor must be allowed to manage users (None: the CLI)."""
+    if actor is not None:
+        require(actor, Permission.MANAGE_USERS)
+    return list(db.session.scalars(select(User).order_by(User.role, User.email)))

@@ -1,0 +1,1 @@
+"""Web blueprints: thin handlers that parse input, call one service and render."""

@@ -1,0 +1,47 @@
+"""The jobs the scheduler runs; each is safe to run twice at once (two schedulers may be started)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+from casework.extensions import db
+from casework.services import mail
+
+log = logging.getLogger(__name__)
+
+OUTBOX_INTERVAL_SECONDS = 15
+
+
+def in_app_context(app: Flask, job: Callable[[], object], name: str) -> Callable[[], None]:
+    """Wrap a job so it runs in an app context, logs failures and never kills the scheduler."""
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                job()
+            except Exception:
+                db.session.rollback()
+                log.exception("Scheduled job %s failed; it will run again at its next interval.", name)
+            finally:
+                db.session.remove()
+
+    run.__name__ = name
+    return run
+
+
+def build_scheduler(app: Flask) -> BlockingScheduler:
+    """A blocking scheduler with every periodic job registered."""
+    scheduler = BlockingScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+    scheduler.add_job(
+        in_app_context(app, mail.send_pending, "send_outbox"),
+        "interval",
+        seconds=OUTBOX_INTERVAL_SECONDS,
+        id="send_outbox",
+        next_run_time=datetime.now(UTC),  # drain what waited while the scheduler was down
+    )
+    return scheduler

@@ -1,0 +1,54 @@
+"""Configuration from CASEWORK_* variables: defaults, parsing, clear errors."""
+
+import pytest
+
+from casework.config import ConfigError, normalise_database_url, persistent_secret_key, read_environment
+
+
+def test_known_variables_are_parsed_into_flask_settings():
+    config = read_environment({
+        "CASEWORK_DATABASE_URL": "postgresql://u@h/db",
+        "CASEWORK_MAIL_PORT": " 2525 ",
+        "CASEWORK_HTTPS": "yes",
+        "PATH": "/usr/bin",
+    })
+    assert config == {"SQLALCHEMY_DATABASE_URI": "postgresql://u@h/db", "MAIL_PORT": 2525, "HTTPS": True}
+
+
+def test_a_misspelt_variable_is_refused_with_a_suggestion():
+    with pytest.raises(ConfigError) as error:
+        read_environment({"CASEWORK_DATABSE_URL": "sqlite://"})
+    message = error.value.format_message()
+    assert "CASEWORK_DATABSE_URL" in message and "Did you mean CASEWORK_DATABASE_URL?" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("name, value", [("CASEWORK_MAIL_PORT", "twenty-five"), ("CASEWORK_HTTPS", "maybe")])
+def test_a_value_of_the_wrong_shape_is_refused(name, value):
+    with pytest.raises(ConfigError, match=name):
+        read_environment({name: value})
+
+
+def test_the_test_database_variable_is_known_but_not_an_app_setting():
+    assert read_environment({"CASEWORK_TEST_DATABASE_URL": "postgresql://x"}) == {}
+
+
+def test_plain_postgresql_urls_use_psycopg3():
+    assert normalise_database_url("postgresql://postgres@127.0.0.1/test") == "postgresql+psycopg://postgres@127.0.0.1/test"
+    assert normalise_database_url("postgres://a@b/c") == "postgresql+psycopg://a@b/c"
+    assert normalise_database_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_secret_key_is_generated_once_and_kept_private(tmp_path):
+    first = persistent_secret_key(tmp_path)
+    assert len(first) == 64
+    assert persistent_secret_key(tmp_path) == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_create_app_refuses_unknown_variables(monkeypatch):
+    from casework import create_app
+
+    monkeypatch.setenv("CASEWORK_MAIL_SERVR", "smtp.example.org")
+    with pytest.raises(ConfigError, match="CASEWORK_MAIL_SERVER"):
+        create_app({"SECRET_KEY": "k"})

@@ -1,0 +1,72 @@
+"""Filing a case through the intake service: one transaction, an event, a documented priority."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from casework.extensions import db
+from casework.models import AddressRole, Case, CaseEvent, IncidentType, Priority, utcnow
+from casework.services import intake
+from casework.services.tokens import token_matches
+
+
+def _report(**overrides) -> intake.NewReport:
+    now = utcnow()
+    values = dict(
+        incident_type=IncidentType.FAKE_SUPPORT,
+        reporter=intake.ReporterInput(name="张伟"),
+        incident_at=now - timedelta(hours=2),
+        losses=(intake.LossInput(chain_id=1, asset_symbol="USDT", amount_raw=500 * 10**6, decimals=6),),
+    )
+    values.update(overrides)
+    return intake.NewReport(**values)
+
+
+def test_filing_writes_the_case_its_parts_and_a_submitted_event(app):
+    filed = intake.file_case(_report())
+    db.session.commit()
+    case = db.session.get(Case, filed.case.id)
+    assert case.reporter.name == "张伟"
+    assert [e.action for e in case.events] == ["submitted"]
+    assert case.events[0].actor_label == "victim"
+    assert token_matches(filed.access_token, case.access_token_hash)
+
+
+def test_a_failure_while_filing_leaves_no_half_case(app):
+    bad = _report(addresses=(intake.AddressInput(chain_id=1, address="0x123", role=AddressRole.VICTIM),))
+    intake.file_case(bad)
+    with pytest.raises(Exception):  # noqa: B017 - the database refuses the short address
+        db.session.commit()
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 0
+    assert db.session.scalar(select(func.count()).select_from(CaseEvent)) == 0
+
+
+@pytest.mark.parametrize(
+    "hours_ago, usdt, exchange, expected",
+    [
+        (2, 50_000, False, Priority.CRITICAL),   # fresh and large
+        (2, 300, True, Priority.CRITICAL),       # fresh and funds at an exchange
+        (2, 300, False, Priority.HIGH),          # fresh but small
+        (24 * 10, 20_000, False, Priority.HIGH), # old but large
+        (24 * 10, 2_000, False, Priority.NORMAL),
+        (24 * 90, 300, False, Priority.LOW),
+    ],
+)
+def test_priority_follows_recency_size_and_freezability(hours_ago, usdt, exchange, expected):
+    now = utcnow()
+    report = _report(
+        incident_at=now - timedelta(hours=hours_ago),
+        losses=(intake.LossInput(chain_id=1, asset_symbol="USDT", amount_raw=usdt * 10**6, decimals=6),),
+        exchanges_involved=("Binance",) if exchange else (),
+    )
+    assert intake.assess_priority(report, now) is expected
+
+
+def test_a_usd_fiat_value_sizes_a_non_stablecoin_loss():
+    now = utcnow()
+    loss = intake.LossInput(chain_id=1, asset_symbol="ETH", amount_raw=3 * 10**18, decimals=18,
+                            fiat_value_cents=1_200_000, fiat_currency="USD")
+    report = _report(incident_at=now - timedelta(days=60), losses=(loss,))
+    assert intake.assess_priority(report, now) is Priority.HIGH
