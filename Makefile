@@ -13,7 +13,9 @@ run: setup
 
 test: setup
 	@scripts/system-packages.sh test
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@# pytest exits 5 when it collects nothing: that is a failure here, with a clear word.
+	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
+	  if [ $$status -eq 5 ]; then echo "make test: no tests were collected." >&2; fi; exit $$status
 
 setup: $(VENV)/.installed node_modules/.installed casework/translations/.compiled
 	@scripts/system-packages.sh run
@@ -26,11 +28,13 @@ $(VENV)/.installed: requirements.txt
 
 node_modules/.installed: package.json package-lock.json
 	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { echo "Node.js is missing: install it (apt-get install nodejs npm), then run make again." >&2; exit 1; }
-	@npm ci --no-audit --no-fund --loglevel=error
+	@# Not `npm ci`: npm records only this platform's anvil binary in the lock file, and ci then
+	@# refuses the other platforms' optional packages. `npm install` keeps the locked versions.
+	@npm install --no-audit --no-fund --silent
 	@touch $@
 
 casework/translations/.compiled: $(VENV)/.installed $(wildcard casework/translations/*/LC_MESSAGES/messages.po)
-	@$(VENV)/bin/pybabel compile -q -d casework/translations
+	@$(VENV)/bin/pybabel compile -d casework/translations
 	@touch $@
 
 lint: setup
@@ -39,7 +43,7 @@ lint: setup
 # Refresh the message catalogue after changing user-facing strings, then translate the new entries.
 extract-messages: setup
 	@$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o casework/translations/messages.pot .
-	@$(VENV)/bin/pybabel update -q -i casework/translations/messages.pot -d casework/translations
+	@$(VENV)/bin/pybabel update -i casework/translations/messages.pot -d casework/translations
 
 translations: extract-messages casework/translations/.compiled
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -91,6 +92,9 @@ def run(web_port: int) -> int:
     """Start everything and block until Ctrl-C or until a process dies."""
     if port_in_use(web_port):
         raise RunError(f"Port {web_port} is already in use: stop what listens there or run 'make run PORT=5001'.")
+    # `kill` or a closed terminal stops everything as cleanly as Ctrl-C (and anvil saves its state).
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
     env = dict(os.environ)
     devnet_url = env.get("CASEWORK_DEVNET_RPC_URL", "http://127.0.0.1:8545")
     devnet_port = _devnet_port(devnet_url)
@@ -138,6 +142,10 @@ def _print_banner(web_port: int, node: AnvilNode, logins: list[demo.DemoLogin]) 
         "",
     ]
     click.echo("\n".join(lines))
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,8 @@ def main() -> int:
     except click.ClickException as exc:
         print(f"scheduler: {exc.format_message()}", file=sys.stderr)
         return 2
+    # APScheduler logs every run at INFO; keep its warnings and errors only.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = build_scheduler(app)
     log.info("Scheduler started with jobs: %s", ", ".join(job.id for job in scheduler.get_jobs()))
     try:

@@ -42,6 +42,7 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         "interval",
         seconds=OUTBOX_INTERVAL_SECONDS,
         id="send_outbox",
+        name="send_outbox",
         next_run_time=datetime.now(UTC),  # drain what waited while the scheduler was down
     )
     return scheduler

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -16,6 +17,16 @@ from casework.models.types import UTCDateTime, enum_column, utcnow
 if TYPE_CHECKING:
     from casework.models.case import Case
     from casework.models.people import User
+
+
+# How each kind of event is named on the timeline; actions without an entry show their code.
+ACTION_TITLES = {
+    "submitted": _l("Report submitted"),
+    "status": _l("Status changed"),
+    "assigned": _l("Handler assigned"),
+    "message": _l("Message"),
+    "evidence": _l("Evidence captured"),
+}
 
 
 class CaseEvent(db.Model):
@@ -35,6 +46,11 @@ class CaseEvent(db.Model):
 
     case: Mapped[Case] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+    @property
+    def title(self) -> str:
+        """The event's name for the timeline, in the reader's language."""
+        return str(ACTION_TITLES.get(self.action, self.action))
 
     @classmethod
     def record(

@@ -17,7 +17,7 @@ from casework.models import AddressRole, CaseAddress, IncidentType, Role, User
 from casework.services import intake, users
 from evidence.devnet import staging
 
-DEMO_DOMAIN = "casework.test"
+DEMO_DOMAIN = "demo.example.org"
 
 
 @dataclass(frozen=True)

@@ -158,7 +158,6 @@ def file_case(report: NewReport, *, now: datetime | None = None) -> FiledCase:
         None,
         "submitted",
         actor_label="victim",
-        summary="Report submitted",
         priority=case.priority,
         incident_type=case.incident_type,
     )

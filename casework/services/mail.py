@@ -21,8 +21,11 @@ SEND_BATCH = 50
 
 
 def queue_email(recipient: str, subject: str, body_text: str, *, case: Case | None = None) -> Notification:
-    """Put an e-mail in the outbox (the caller commits it together with what caused it)."""
-    notification = Notification(case=case, recipient=recipient, subject=subject, body_text=body_text)
+    """Put an e-mail in the outbox (the caller commits it together with what caused it; a new case
+    must have been flushed so it has an id)."""
+    notification = Notification(
+        case_id=case.id if case is not None else None, recipient=recipient, subject=subject, body_text=body_text
+    )
     db.session.add(notification)
     return notification
 

@@ -52,3 +52,13 @@ def test_create_app_refuses_unknown_variables(monkeypatch):
     monkeypatch.setenv("CASEWORK_MAIL_SERVR", "smtp.example.org")
     with pytest.raises(ConfigError, match="CASEWORK_MAIL_SERVER"):
         create_app({"SECRET_KEY": "k"})
+
+
+def test_every_setting_is_documented():
+    from pathlib import Path
+
+    from casework.config import SETTINGS
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
+    undocumented = [s.name for s in SETTINGS if f"`CASEWORK_{s.name}`" not in doc]
+    assert undocumented == []

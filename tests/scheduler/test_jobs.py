@@ -1,0 +1,46 @@
+"""The scheduler process: its jobs run in an app context and survive a failing run."""
+
+from casework.extensions import db
+from casework.models import Notification, OutboxStatus
+from casework.services import mail
+from scheduler.jobs import build_scheduler, in_app_context
+
+
+def test_the_scheduler_registers_the_outbox_job(app):
+    scheduler = build_scheduler(app)
+    assert {job.id for job in scheduler.get_jobs()} == {"send_outbox"}
+
+
+def test_the_outbox_job_sends_through_the_scheduler_wrapper(app, smtp_server):
+    app.config.update(MAIL_SERVER=smtp_server.host, MAIL_PORT=smtp_server.port)
+    mail.queue_email("victim@example.org", "Subject", "Body")
+    db.session.commit()
+    job = build_scheduler(app).get_job("send_outbox")
+    job.func()
+    assert len(smtp_server.messages) == 1
+    db.session.expire_all()
+    assert db.session.scalars(db.select(Notification)).one().status is OutboxStatus.SENT
+
+
+def test_a_failing_job_is_logged_and_does_not_raise(app, caplog):
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    in_app_context(app, broken, "broken")()
+    assert "Scheduled job broken failed" in caplog.text
+
+
+def test_python_dash_m_scheduler_reports_bad_configuration_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "scheduler"],
+        env={"CASEWORK_MAIL_PROT": "25", "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "scheduler: Unknown configuration variable CASEWORK_MAIL_PROT. Did you mean CASEWORK_MAIL_PORT? "
+        "See docs/configuration.md."
+    ]
