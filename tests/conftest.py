@@ -17,7 +17,7 @@ from casework import create_app
 from casework.config import normalise_database_url
 from casework.extensions import db, limiter
 
-pytest_plugins = ["tests.fixtures.chain", "tests.fixtures.factories", "tests.fixtures.mail"]
+pytest_plugins = ["tests.fixtures.chain", "tests.fixtures.factories", "tests.fixtures.mail", "tests.fixtures.browser"]
 
 POSTGRES_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL")
 
