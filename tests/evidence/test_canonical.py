@@ -1,0 +1,140 @@
+"""Canonical JSON, record hashes and the evidence hash chain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from evidence.canonical import (
+    GENESIS_CHAIN_HASH,
+    CanonicalFormError,
+    EvidenceLink,
+    canonical_json,
+    chain_hash,
+    link_records,
+    verify_links,
+)
+from evidence.models import Capture, RawRecord
+from evidence.rpc import RpcReply
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
+    max_leaves=20,
+)
+
+
+def sample_record(result_json: str = '{"status": "0x1", "logs": []}') -> RawRecord:
+    """A receipt record as the transport would make it."""
+    reply = RpcReply("eth_getTransactionReceipt", ("0x" + "ab" * 32,), result_json, None, "rpc.example.org",
+                     datetime(2026, 11, 23, 15, 4, 5, 60, tzinfo=UTC), result=json.loads(result_json))
+    return RawRecord.from_reply("receipt", 1, reply)
+
+
+def test_canonical_form_is_sorted_compact_utf8() -> None:
+    value = {"b": [1, True, None], "a": {"y": "é\n\"", "x": -10**30}, "A": ""}
+    expected = '{"A":"","a":{"x":-1000000000000000000000000000000,"y":"é\\n\\""},"b":[1,true,null]}'
+    assert canonical_json(value) == expected.encode()
+
+
+@pytest.mark.parametrize("value", [1.5, {"a": [0.0]}, float("nan"), {1: "non-string key"}, {"a": b"bytes"}])
+def test_values_without_a_canonical_form_are_refused(value: object) -> None:
+    with pytest.raises(CanonicalFormError):
+        canonical_json(value)
+
+
+@given(JSON_VALUES)
+def test_canonical_form_is_a_fixed_point(value: object) -> None:
+    once = canonical_json(value)
+    assert canonical_json(json.loads(once)) == once
+
+
+@given(st.dictionaries(st.text(), st.integers(), min_size=2), st.randoms())
+def test_key_order_does_not_matter(value: dict, random: object) -> None:
+    items = list(value.items())
+    random.shuffle(items)
+    assert canonical_json(dict(items)) == canonical_json(value)
+
+
+def test_a_record_hashes_exactly_its_documented_fields() -> None:
+    record = sample_record()
+    assert record.canonical_json() == (
+        b'{"captured_at":"2026-11-23T15:04:05.000060Z","chain_id":1,"error":null,'
+        b'"kind":"receipt","method":"eth_getTransactionReceipt",'
+        b'"params":["0xabababababababababababababababababababababababababababababababab"],'
+        b'"result":{"logs":[],"status":"0x1"},"source":"rpc.example.org"}'
+    )
+    assert record.sha256 == hashlib.sha256(record.canonical_json()).hexdigest()
+
+
+def test_insignificant_whitespace_in_the_answer_does_not_change_the_hash() -> None:
+    assert sample_record('{"status":"0x1","logs":[]}').sha256 == sample_record(' {"logs" : [ ], "status":"0x1"}').sha256
+    assert sample_record('{"status":"0x0","logs":[]}').sha256 != sample_record().sha256
+
+
+def test_a_record_survives_storage_as_canonical_json() -> None:
+    record = sample_record()
+    restored = RawRecord.from_canonical_json(record.canonical_json())
+    assert restored.sha256 == record.sha256 and restored.result == record.result
+
+
+def test_chain_starts_at_genesis_and_links_each_record() -> None:
+    links = link_records([{"n": 1}, {"n": 2}])
+    first_sha = hashlib.sha256(b'{"n":1}').hexdigest()
+    assert links[0].sha256 == first_sha
+    assert links[0].chain_hash == hashlib.sha256((GENESIS_CHAIN_HASH + first_sha).encode()).hexdigest()
+    assert links[1].chain_hash == chain_hash(links[0].chain_hash, links[1].sha256)
+
+
+def test_a_captured_chain_verifies(captured: Capture) -> None:
+    links = link_records(record.canonical_dict() for record in captured.records)
+    assert [link.sha256 for link in links] == [record.sha256 for record in captured.records]
+    assert verify_links(links).ok
+
+
+def chain_of(count: int) -> list[EvidenceLink]:
+    """A chain of count small records."""
+    return link_records({"kind": "block", "n": number} for number in range(count))
+
+
+def test_a_tampered_record_is_named() -> None:
+    links = chain_of(5)
+    links[2] = replace(links[2], canonical=links[2].canonical.replace(b'"n":2', b'"n":7'))
+    result = verify_links(links)
+    assert (result.ok, result.first_bad_index) == (False, 2)
+    assert "does not match its sha256" in result.reason
+
+
+def test_a_record_rehashed_after_tampering_breaks_the_chain() -> None:
+    links = chain_of(5)
+    forged = links[3].canonical.replace(b'"n":3', b'"n":8')
+    links[3] = replace(links[3], canonical=forged, sha256=hashlib.sha256(forged).hexdigest())
+    assert verify_links(links).first_bad_index == 3
+
+
+def test_a_removed_or_reordered_record_is_named() -> None:
+    links = chain_of(5)
+    assert verify_links(links[:1] + links[2:]).first_bad_index == 1
+    assert verify_links([links[0], links[2], links[1], *links[3:]]).first_bad_index == 1
+
+
+def test_a_record_stored_in_another_form_is_named() -> None:
+    links = chain_of(3)
+    spaced = links[1].canonical.replace(b":", b": ")
+    links[1] = replace(links[1], canonical=spaced, sha256=hashlib.sha256(spaced).hexdigest())
+    result = verify_links(links)
+    assert (result.first_bad_index, result.reason) == (1, "record 1 is not in canonical form.")
+
+
+def test_a_chain_continues_from_a_previous_chain_hash() -> None:
+    head = chain_of(2)
+    tail = link_records([{"n": 9}], previous=head[-1].chain_hash)
+    assert verify_links(head + tail).ok
+    assert verify_links(tail, previous=head[-1].chain_hash).ok
+    assert not verify_links(tail).ok
