@@ -41,7 +41,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
 
     from casework import cli, security, web
+    from casework.services import chains
 
+    chains.init_app(app)
     security.init_app(app)
     web.init_app(app)
     cli.init_app(app)

@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from casework.i18n import LANGUAGES
+from casework.services import chains
 from casework.services.access import AccessDenied
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ def init_app(app: Flask) -> None:
 
     app.add_template_filter(format_amount, "amount")
     app.add_template_filter(format_utc, "utc")
+    app.add_template_filter(chains.chain_name, "chain_name")
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):

@@ -62,3 +62,26 @@ def test_every_setting_is_documented():
     doc = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
     undocumented = [s.name for s in SETTINGS if f"`CASEWORK_{s.name}`" not in doc]
     assert undocumented == []
+
+
+def test_chain_registry_comes_from_casework_chains_with_the_devnet_url(database_url):
+    from casework import create_app
+    from casework.services import chains
+
+    app = create_app({
+        "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": database_url, "DEVNET_RPC_URL": "http://127.0.0.1:9999",
+        "CHAINS": '[{"chain_id": 1, "rpc_urls": ["https://rpc.example.org/KEY"]}]',
+    })
+    with app.app_context():
+        assert chains.chain(1).rpc_urls == ("https://rpc.example.org/KEY",)
+        assert chains.chain(31337).rpc_urls == ("http://127.0.0.1:9999",)
+        assert chains.chain_name(56) == "BNB Smart Chain"
+
+
+def test_a_broken_chain_registry_stops_start_up_in_one_line(database_url):
+    from casework import create_app
+
+    with pytest.raises(ConfigError) as error:
+        create_app({"SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": database_url, "CHAINS": '[{"chain_id": "x"}]'})
+    message = error.value.format_message()
+    assert message.startswith("CASEWORK_CHAINS: ") and "\n" not in message
