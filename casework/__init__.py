@@ -68,7 +68,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from casework.views import admin, auth, console, public
+    from casework.views import admin, auth, console, evidence, public
 
-    for module in (public, auth, console, admin):
+    for module in (public, auth, console, admin, evidence):
         app.register_blueprint(module.bp)

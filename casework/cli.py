@@ -5,12 +5,15 @@ from __future__ import annotations
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
 from casework.extensions import db
-from casework.models import Role
+from casework.models import Case, Role
+from casework.services import evidence as evidence_service
+from casework.services import jobs
 from casework.services import users as user_service
+from evidence.errors import EvidenceError
 
 users_cli = AppGroup("users", help="Staff accounts.")
 
@@ -38,6 +41,34 @@ def list_users() -> None:
         click.echo(f"{user.email}\t{user.role.value}\t{state}\t{user.display_name}")
 
 
+evidence_cli = AppGroup("evidence", help="Captured on-chain evidence.")
+
+
+@evidence_cli.command("verify")
+@click.argument("reference")
+@click.option("--refetch", is_flag=True, help="Also fetch every transaction, receipt and block again and compare.")
+def verify_evidence(reference: str, refetch: bool) -> None:
+    """Recompute every record hash and the hash chain of case REFERENCE; exit 1 on any mismatch."""
+    case = db.session.scalar(select(Case).where(Case.reference == reference.strip().upper()))
+    if case is None:
+        raise click.ClickException(f"There is no case {reference}.")
+    clients: dict[int, object] = {}
+
+    def fetch_again(record):
+        client = clients.setdefault(record.chain_id, jobs.rpc_client(record.chain_id))
+        return client.call(record.method, list(record.params)).result
+
+    try:
+        result = evidence_service.verify_case(case, refetch=fetch_again if refetch else None)
+    except EvidenceError as exc:
+        raise click.ClickException(f"Could not re-fetch from the chain: {exc}") from None
+    if not result.ok:
+        click.echo(f"{case.reference}: evidence does NOT verify: {result.reason}", err=True)
+        raise SystemExit(1)
+    what = "hashes, chain and the chain's current answers" if refetch else "hashes and chain"
+    click.echo(f"{case.reference}: {result.checked} records verified ({what} match).")
+
+
 def check_database() -> None:
     """Raise a one-line ClickException when the database cannot be reached."""
     try:
@@ -63,3 +94,4 @@ def init_app(app: Flask) -> None:
     """Register the command groups on the app."""
     app.cli.add_command(users_cli)
     app.cli.add_command(check)
+    app.cli.add_command(evidence_cli)

@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from casework.i18n import LANGUAGES
-from casework.services import chains
+from casework.services import chains, evidence, jobs
 from casework.services.access import AccessDenied
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,9 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_amount, "amount")
     app.add_template_filter(format_utc, "utc")
     app.add_template_filter(chains.chain_name, "chain_name")
+    app.add_template_global(jobs.jobs_for, "evidence_jobs")
+    app.add_template_global(evidence.transfers_for, "evidence_transfers")
+    app.add_template_global(evidence.last_record, "evidence_head")
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):

@@ -10,11 +10,13 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from casework.extensions import db
+from casework.services import jobs as evidence_jobs
 from casework.services import mail
 
 log = logging.getLogger(__name__)
 
 OUTBOX_INTERVAL_SECONDS = 15
+EVIDENCE_INTERVAL_SECONDS = 5
 
 
 def in_app_context(app: Flask, job: Callable[[], object], name: str) -> Callable[[], None]:
@@ -44,5 +46,13 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         id="send_outbox",
         name="send_outbox",
         next_run_time=datetime.now(UTC),  # drain what waited while the scheduler was down
+    )
+    scheduler.add_job(
+        in_app_context(app, evidence_jobs.run_due_jobs, "run_evidence_jobs"),
+        "interval",
+        seconds=EVIDENCE_INTERVAL_SECONDS,
+        id="run_evidence_jobs",
+        name="run_evidence_jobs",
+        next_run_time=datetime.now(UTC),  # resume jobs a stopped scheduler left behind
     )
     return scheduler

@@ -6,9 +6,9 @@ from casework.services import mail
 from scheduler.jobs import build_scheduler, in_app_context
 
 
-def test_the_scheduler_registers_the_outbox_job(app):
+def test_the_scheduler_registers_the_outbox_and_evidence_jobs(app):
     scheduler = build_scheduler(app)
-    assert {job.id for job in scheduler.get_jobs()} == {"send_outbox"}
+    assert {job.id for job in scheduler.get_jobs()} == {"send_outbox", "run_evidence_jobs"}
 
 
 def test_the_outbox_job_sends_through_the_scheduler_wrapper(app, smtp_server):

@@ -1,0 +1,176 @@
+"""Evidence capture as jobs: records chained per case, transfers linked to them, verification,
+retries and failover, and no partial evidence on failure. Against the real anvil devnet."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+
+from casework.extensions import db
+from casework.models import Case, CaseEvent, EvidenceJob, EvidenceRecord, IncidentType, JobStatus, Transfer, TransferKind
+from casework.models import utcnow
+from casework.services import chains, demo, jobs
+from evidence.devnet import staging
+from tests.evidence.faultproxy import FaultProxy
+
+
+@pytest.fixture
+def phishing_case(app, devnet, staged_thefts) -> Case:
+    demo.file_demo_cases(staged_thefts)
+    return db.session.scalar(select(Case).where(Case.incident_type == IncidentType.APPROVAL_PHISHING))
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_capturing_the_reported_hashes_stores_chained_records_and_decoded_transfers(phishing_case, staged_thefts):
+    theft = staged_thefts.theft(staging.APPROVAL_PHISHING)
+    [job] = jobs.capture_reported(phishing_case, actor=None)
+    db.session.commit()
+    assert jobs.run_due_jobs() == 1
+    db.session.refresh(job)
+    assert job.status is JobStatus.DONE, job.last_error
+    records = db.session.scalars(select(EvidenceRecord).order_by(EvidenceRecord.sequence)).all()
+    assert [r.sequence for r in records] == list(range(len(records)))
+    assert {r.kind for r in records} >= {"transaction", "receipt", "block"}
+    receipts = [r for r in records if r.kind == "receipt"]
+    assert all(r.confirmations and r.confirmations >= 1 for r in receipts)
+    transfers = db.session.scalars(select(Transfer)).all()
+    drain = next(t for t in transfers if t.kind is TransferKind.ERC20)
+    assert drain.amount_raw == theft.stolen_token_amount
+    assert drain.from_address == theft.address_of("victim")
+    assert drain.to_address == theft.address_of("attacker")
+    assert drain.decimals == 6 and drain.symbol == staged_thefts.token.symbol
+    approval = next(t for t in transfers if t.kind is TransferKind.APPROVAL)
+    assert approval.amount_raw == 2**256 - 1 and approval.to_address == theft.address_of("attacker")
+    # Every decoded figure points at the raw record it came from.
+    source = db.session.get(EvidenceRecord, drain.evidence_record_id)
+    assert source.kind == "receipt" and drain.tx_hash in source.canonical_json
+    assert db.session.scalars(select(CaseEvent.action).where(CaseEvent.case_id == phishing_case.id)).all()[-1] == (
+        "evidence"
+    )
+
+
+def test_verify_command_passes_then_names_the_first_tampered_record(app, phishing_case):
+    jobs.capture_reported(phishing_case, actor=None)
+    db.session.commit()
+    jobs.run_due_jobs()
+    runner = app.test_cli_runner()
+    ok = runner.invoke(args=["evidence", "verify", phishing_case.reference, "--refetch"])
+    assert ok.exit_code == 0, ok.output
+    assert "records verified" in ok.output
+    target = db.session.scalars(select(EvidenceRecord).where(EvidenceRecord.kind == "receipt")).first()
+    # Tampering happens behind the ORM's back, as an attacker with database access would do it.
+    db.session.execute(
+        text("UPDATE evidence_records SET canonical_json = replace(canonical_json, '\"0x1\"', '\"0x0\"') WHERE id = :id"),
+        {"id": target.id},
+    )
+    db.session.commit()
+    bad = runner.invoke(args=["evidence", "verify", phishing_case.reference])
+    assert bad.exit_code == 1
+    assert f"record {target.sequence}" in bad.output
+
+
+def test_a_dead_rpc_endpoint_fails_over_to_the_next_url(app, devnet, phishing_case):
+    from evidence.devnet.anvil import free_port
+
+    app.config["CHAINS"] = (
+        '[{"chain_id": 31337, "rpc_urls": ["http://127.0.0.1:%d", "%s"]}]' % (free_port(), devnet.rpc_url)
+    )
+    app.config["DEVNET_RPC_URL"] = None
+    chains.init_app(app)
+    [job] = jobs.capture_reported(phishing_case, actor=None)
+    db.session.commit()
+    jobs.run_due_jobs()
+    db.session.refresh(job)
+    assert job.status is JobStatus.DONE, job.last_error
+    assert _count(EvidenceRecord) > 0
+
+
+@pytest.mark.parametrize("fault", ["429", "500", "garbage", "timeout"])
+def test_a_failing_node_leaves_no_partial_evidence_and_a_readable_error(app, devnet, phishing_case, fault):
+    with FaultProxy(devnet.rpc_url, hang_seconds=1.0) as proxy:
+        app.config["DEVNET_RPC_URL"] = proxy.url
+        chains.init_app(app)
+        proxy.fail_next(*[fault] * 50)
+        [job] = jobs.capture_reported(phishing_case, actor=None)
+        db.session.commit()
+        moment = utcnow()
+        for _ in range(jobs.MAX_ATTEMPTS):
+            jobs.run_due_jobs(now=moment)
+            moment += timedelta(hours=2)
+        db.session.refresh(job)
+    assert job.status is JobStatus.FAILED
+    assert job.attempts == jobs.MAX_ATTEMPTS
+    assert job.last_error and "Traceback" not in job.last_error
+    assert "secret-api-key" not in job.last_error  # the URL's path (an API key) never leaks
+    assert _count(EvidenceRecord) == 0 and _count(Transfer) == 0
+
+
+def test_a_job_is_retried_after_a_transient_failure(app, devnet, phishing_case):
+    with FaultProxy(devnet.rpc_url) as proxy:
+        app.config["DEVNET_RPC_URL"] = proxy.url
+        chains.init_app(app)
+        proxy.fail_next(*["500"] * 10)
+        [job] = jobs.capture_reported(phishing_case, actor=None)
+        db.session.commit()
+        now = utcnow()
+        jobs.run_due_jobs(now=now)
+        db.session.refresh(job)
+        assert job.status is JobStatus.QUEUED and job.last_error
+        proxy.reset()
+        assert jobs.run_due_jobs(now=now) == 0  # backoff: not due yet
+        jobs.run_due_jobs(now=now + timedelta(hours=1))
+        db.session.refresh(job)
+    assert job.status is JobStatus.DONE and job.attempts == 2
+
+
+def test_a_job_whose_worker_died_is_picked_up_after_its_lease(app, phishing_case):
+    [job] = jobs.capture_reported(phishing_case, actor=None)
+    db.session.commit()
+    claimed = jobs.claim_next()
+    assert claimed.id == job.id and claimed.status is JobStatus.RUNNING
+    # The worker dies here without finishing. Within the lease nobody else takes the job ...
+    assert jobs.claim_next() is None
+    # ... and after it, another scheduler resumes it.
+    later = utcnow() + jobs.LEASE + timedelta(seconds=1)
+    resumed = jobs.claim_next(later)
+    assert resumed.id == job.id and resumed.attempts == 2
+    jobs.run_job(resumed)
+    assert db.session.get(EvidenceJob, job.id).status is JobStatus.DONE
+
+
+def test_a_hash_unknown_to_the_chain_is_reported_not_an_error(app, devnet, phishing_case):
+    job = jobs.enqueue(phishing_case, "capture", {"chain_id": 31337, "tx_hashes": ["0x" + "12" * 32]}, actor=None)
+    db.session.commit()
+    jobs.run_due_jobs()
+    db.session.refresh(job)
+    assert job.status is JobStatus.DONE
+    assert "not found on Local devnet: 0x" + "12" * 32 in job.progress
+
+
+def test_a_handler_runs_a_capture_from_the_case_page_and_sees_the_movements(client, make_user, login, phishing_case,
+                                                                            staged_thefts):
+    from casework.models import Role
+    from tests.fixtures.factories import csrf_token
+
+    login(make_user(Role.HANDLER))
+    url = f"/staff/cases/{phishing_case.reference}"
+    response = client.post(url + "/evidence/capture", data={"csrf_token": csrf_token(client, url), "run_now": "y"})
+    assert response.status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert "Capture done" in page
+    assert "25,000 " + staged_thefts.token.symbol in page
+    assert "unlimited" in page
+
+
+def test_legal_staff_cannot_start_captures(client, make_user, login, phishing_case):
+    from casework.models import Role
+    from tests.fixtures.factories import csrf_token
+
+    login(make_user(Role.LEGAL))
+    url = f"/staff/cases/{phishing_case.reference}"
+    response = client.post(url + "/evidence/capture", data={"csrf_token": csrf_token(client, url), "run_now": "y"})
+    assert response.status_code == 403
+    assert _count(EvidenceJob) == 0
