@@ -12,6 +12,8 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
@@ -24,11 +26,24 @@ from casework.services import demo
 from evidence.devnet import staging
 from evidence.devnet.anvil import AnvilError, AnvilNode, port_in_use, start_anvil
 
-INSTANCE = PROJECT_ROOT / "instance"
-DEVNET_DIR = INSTANCE / "devnet"
-STATE_FILE = DEVNET_DIR / "anvil-state.json"
-SCENARIO_FILE = DEVNET_DIR / "scenario.json"
-CREDENTIALS_FILE = INSTANCE / "demo-credentials.json"
+
+@dataclass(frozen=True)
+class DevPaths:
+    """Where `make run` keeps the chain, its staged scenario and the demo logins."""
+
+    instance: Path
+
+    @property
+    def state_file(self) -> Path:
+        return self.instance / "devnet" / "anvil-state.json"
+
+    @property
+    def scenario_file(self) -> Path:
+        return self.instance / "devnet" / "scenario.json"
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.instance / "demo-credentials.json"
 
 
 class RunError(Exception):
@@ -42,31 +57,31 @@ def _devnet_port(rpc_url: str) -> int:
     return parts.port
 
 
-def _staged_scenario(node: AnvilNode) -> staging.StagedScenario:
+def _staged_scenario(node: AnvilNode, paths: DevPaths) -> staging.StagedScenario:
     """Reuse the thefts kept in the chain's saved state, or stage them on a fresh chain."""
     w3 = Web3(Web3.HTTPProvider(node.rpc_url, request_kwargs={"timeout": 30}))
-    if SCENARIO_FILE.exists():
+    if paths.scenario_file.exists():
         try:
-            scenario = staging.StagedScenario.from_json(SCENARIO_FILE.read_text())
+            scenario = staging.StagedScenario.from_json(paths.scenario_file.read_text())
             if staging.scenario_is_on_chain(w3, scenario):
                 return scenario
         except ValueError:
             pass
     click.echo("Staging the demo thefts on the local chain ...")
     scenario = staging.stage_thefts(w3)
-    SCENARIO_FILE.write_text(scenario.to_json())
+    paths.scenario_file.write_text(scenario.to_json())
     return scenario
 
 
-def _prepare(node: AnvilNode) -> list[demo.DemoLogin]:
+def _prepare(node: AnvilNode, paths: DevPaths) -> list[demo.DemoLogin]:
     from flask_migrate import upgrade
 
     app = create_app({"DEVNET_RPC_URL": node.rpc_url})
     with app.app_context():
         check_database()
         upgrade()
-        scenario = _staged_scenario(node)
-        logins = demo.ensure_demo_staff(CREDENTIALS_FILE)
+        scenario = _staged_scenario(node, paths)
+        logins = demo.ensure_demo_staff(paths.credentials_file)
         new_cases = demo.file_demo_cases(scenario)
         if new_cases:
             click.echo(f"Filed demo cases: {', '.join(new_cases)}")
@@ -88,7 +103,7 @@ def _stop(process: subprocess.Popen, timeout: float = 10) -> None:
             process.kill()
 
 
-def run(web_port: int) -> int:
+def run(web_port: int, paths: DevPaths) -> int:
     """Start everything and block until Ctrl-C or until a process dies."""
     if port_in_use(web_port):
         raise RunError(f"Port {web_port} is already in use: stop what listens there or run 'make run PORT=5001'.")
@@ -100,14 +115,14 @@ def run(web_port: int) -> int:
     devnet_port = _devnet_port(devnet_url)
     # A fresh chain starts three hours back, so the staged thefts lie in the recent past rather
     # than ahead of the wall clock.
-    fresh = [] if STATE_FILE.exists() else ["--timestamp", str(int(time.time()) - 3 * 3600)]
+    fresh = [] if paths.state_file.exists() else ["--timestamp", str(int(time.time()) - 3 * 3600)]
     try:
-        node = start_anvil(devnet_port, state_file=STATE_FILE, extra_args=fresh)
+        node = start_anvil(devnet_port, state_file=paths.state_file, extra_args=fresh)
     except AnvilError as exc:
         raise RunError(str(exc)) from None
     children: list[subprocess.Popen] = []
     try:
-        logins = _prepare(node)
+        logins = _prepare(node, paths)
         env["CASEWORK_DEVNET_RPC_URL"] = node.rpc_url
         children.append(_spawn([sys.executable, "-m", "scheduler"], env))
         children.append(
@@ -117,7 +132,7 @@ def run(web_port: int) -> int:
                 env,
             )
         )
-        _print_banner(web_port, node, logins)
+        _print_banner(web_port, node, logins, paths)
         while all(child.poll() is None for child in children) and node.process.poll() is None:
             time.sleep(0.5)
         click.echo("A process stopped unexpectedly; stopping the others.", err=True)
@@ -131,14 +146,14 @@ def run(web_port: int) -> int:
         node.stop()
 
 
-def _print_banner(web_port: int, node: AnvilNode, logins: list[demo.DemoLogin]) -> None:
+def _print_banner(web_port: int, node: AnvilNode, logins: list[demo.DemoLogin], paths: DevPaths) -> None:
     lines = [
         "",
         f"Casework is running on http://127.0.0.1:{web_port}",
         f"Local chain (anvil, chain id 31337): {node.rpc_url}",
         f"Demo staff sign-in (http://127.0.0.1:{web_port}/staff/login):",
         *(f"  {login.role.value:<10} {login.email:<26} {login.password}" for login in logins),
-        f"(kept in {CREDENTIALS_FILE.relative_to(PROJECT_ROOT)}; Ctrl-C stops the app, the scheduler and the chain)",
+        f"(kept in {paths.credentials_file}; Ctrl-C stops the app, the scheduler and the chain)",
         "",
     ]
     click.echo("\n".join(lines))
@@ -151,9 +166,11 @@ def _interrupt(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=5000, help="web port (default 5000)")
+    parser.add_argument("--instance", type=Path, default=PROJECT_ROOT / "instance",
+                        help="where the chain state and demo logins are kept (default: instance/)")
     args = parser.parse_args(argv)
     try:
-        return run(args.port)
+        return run(args.port, DevPaths(args.instance))
     except (RunError, click.ClickException) as exc:
         message = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
         click.echo(f"make run: {message}", err=True)

@@ -44,7 +44,7 @@ def anvil_binary() -> Path:
         return Path(found)
     if shutil.which("node") is None:
         raise AnvilError("Node.js is not installed: install it (apt-get install nodejs npm), then run 'make setup'.")
-    raise AnvilError("anvil is not installed: run 'npm ci' (or 'make setup') in the project directory.")
+    raise AnvilError("anvil is not installed: run 'make setup' (it runs npm install) in the project directory.")
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -47,3 +47,32 @@ def test_make_run_refuses_a_busy_web_port_in_one_line(capsys):
         assert devrun.main(["--port", str(port)]) == 1
     err = capsys.readouterr().err.strip()
     assert err == f"make run: Port {port} is already in use: stop what listens there or run 'make run PORT=5001'."
+
+
+def test_make_run_reports_an_unreachable_database_in_one_line_and_stops_the_chain(monkeypatch, tmp_path, capsys):
+    from casework import devrun
+    from evidence.devnet.anvil import free_port, port_in_use
+
+    devnet_port = free_port()
+    monkeypatch.setenv("CASEWORK_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    monkeypatch.setenv("CASEWORK_SECRET_KEY", "k")
+    monkeypatch.setenv("CASEWORK_DEVNET_RPC_URL", f"http://127.0.0.1:{devnet_port}")
+    assert devrun.main(["--port", str(free_port()), "--instance", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("make run: Cannot reach the database at postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert "\n" not in err
+    assert not port_in_use(devnet_port)  # the chain was stopped, not left behind
+
+
+def test_missing_node_or_anvil_is_named_in_one_line(monkeypatch, tmp_path):
+    import pytest
+
+    from evidence.devnet import anvil
+
+    monkeypatch.setattr(anvil, "NPM_SCOPE", tmp_path)
+    monkeypatch.setattr(anvil.shutil, "which", lambda name: None)
+    with pytest.raises(anvil.AnvilError, match=r"^Node.js is not installed: install it"):
+        anvil.anvil_binary()
+    monkeypatch.setattr(anvil.shutil, "which", lambda name: "/usr/bin/node" if name == "node" else None)
+    with pytest.raises(anvil.AnvilError, match=r"^anvil is not installed: run 'make setup'"):
+        anvil.anvil_binary()
