@@ -19,9 +19,10 @@ from evidence.decode import TOKEN_EVENT_TOPICS, hex_int
 from evidence.errors import CaptureError, RpcError
 from evidence.models import Capture, RawRecord
 from evidence.rpc import RpcClient, RpcReply
-from evidence.tokens import METADATA_CALLS, TokenMetadataCache, metadata_calls
+from evidence.tokens import TokenMetadataCache, plan_metadata
 
 _TX_HASH = re.compile(r"^0x[0-9a-f]{64}$")
+_ADDRESS = re.compile(r"^0x[0-9a-f]{40}$")
 # eth_getLogs refusals that a smaller block range cures (wording differs per provider).
 _RANGE_TOO_LARGE = re.compile(r"range|more than|too many|limit|exceed|too large", re.IGNORECASE)
 
@@ -36,7 +37,17 @@ def normalise_tx_hash(value: str) -> str:
     return candidate
 
 
-def _checked(reply: RpcReply, what: str) -> RpcReply:
+def normalise_address(value: str) -> str:
+    """Return an EVM address as lowercase 0x-hex, or raise CaptureError when it is not one."""
+    candidate = value.strip().lower()
+    if not candidate.startswith("0x"):
+        candidate = "0x" + candidate
+    if not _ADDRESS.match(candidate):
+        raise CaptureError(f"'{value[:80]}' is not an address (0x followed by 40 hexadecimal digits).")
+    return candidate
+
+
+def checked_reply(reply: RpcReply, what: str) -> RpcReply:
     """Refuse a per-call JSON-RPC error where only a result (or null) is acceptable."""
     if reply.error_json is not None:
         message = reply.error.get("message", reply.error_json) if isinstance(reply.error, dict) else reply.error_json
@@ -73,7 +84,7 @@ def capture_transactions(
         + [("eth_getTransactionByHash", [tx_hash]) for tx_hash in hashes]
         + [("eth_getTransactionReceipt", [tx_hash]) for tx_hash in hashes]
     )
-    chain_reply, head_reply = _checked(first[0], "the chain id"), _checked(first[1], "the head block")
+    chain_reply, head_reply = checked_reply(first[0], "the chain id"), checked_reply(first[1], "the head block")
     served_chain = hex_int(chain_reply.result)
     if chain_id is not None and served_chain != chain_id:
         raise CaptureError(f"The RPC endpoint serves chain {served_chain}, not chain {chain_id}: check its RPC URLs.")
@@ -86,8 +97,8 @@ def capture_transactions(
     block_hashes: dict[str, None] = {}
     tokens: dict[str, None] = {}
     for tx_hash, tx_reply, receipt_reply in zip(hashes, tx_replies, receipt_replies, strict=True):
-        transaction = _checked(tx_reply, tx_hash).result
-        receipt = _checked(receipt_reply, tx_hash).result
+        transaction = checked_reply(tx_reply, tx_hash).result
+        receipt = checked_reply(receipt_reply, tx_hash).result
         records.append(RawRecord.from_reply("transaction", served_chain, tx_reply))
         records.append(RawRecord.from_reply("receipt", served_chain, receipt_reply))
         if transaction is None:
@@ -108,26 +119,15 @@ def capture_transactions(
 
 def _blocks_and_metadata(client: RpcClient, chain_id: int, head_block: int, block_hashes: list[str],
                          tokens: list[str], cache: TokenMetadataCache | None) -> list[RawRecord]:
-    cached = {token: cache.get(chain_id, token) for token in tokens} if cache is not None else {}
-    missing = [token for token in tokens if cached.get(token) is None]
-    calls = [("eth_getBlockByHash", [block_hash, False]) for block_hash in block_hashes]
-    for token in missing:
-        calls += metadata_calls(token, head_block)
+    plan = plan_metadata(chain_id, tokens, head_block, cache)
+    calls = [("eth_getBlockByHash", [block_hash, False]) for block_hash in block_hashes] + list(plan.calls)
     replies = client.batch(calls) if calls else []
     records = []
     for block_hash, reply in zip(block_hashes, replies, strict=False):
-        if _checked(reply, f"block {block_hash}").result is None:
+        if checked_reply(reply, f"block {block_hash}").result is None:
             raise CaptureError(f"Block {block_hash} is no longer on the chain (reorganisation): capture again.")
         records.append(RawRecord.from_reply("block", chain_id, reply))
-    # Metadata answers may be errors (a reverting or missing symbol()): they are evidence too.
-    token_records = [RawRecord.from_reply("token_call", chain_id, reply) for reply in replies[len(block_hashes) :]]
-    if cache is not None:
-        per_token = len(METADATA_CALLS)
-        for position, token in enumerate(missing):
-            cache.put(chain_id, token, token_records[position * per_token : (position + 1) * per_token])
-    for token in tokens:
-        records.extend(cached.get(token) or ())
-    return records + token_records
+    return records + plan.records(replies[len(block_hashes) :])
 
 
 def capture_logs(
@@ -158,7 +158,8 @@ def capture_logs(
                 middle = (start + end) // 2
                 narrower += [(start, middle), (middle + 1, end)]
                 continue
-            records.append(RawRecord.from_reply("logs", chain.chain_id, _checked(reply, f"blocks {start}..{end}")))
+            answer = checked_reply(reply, f"blocks {start}..{end}")
+            records.append(RawRecord.from_reply("logs", chain.chain_id, answer))
         ranges = narrower
     return tuple(sorted(records, key=lambda record: int(record.params[0]["fromBlock"], 16)))
 

@@ -19,7 +19,8 @@ logs); receipts from before Byzantium have a ``root`` and no status, and decode 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -76,6 +77,58 @@ def _log_movement(log: dict[str, Any], metadata: TokenMetadata | None) -> tuple[
     if topic0 == TOPIC_APPROVAL_FOR_ALL:
         return "approval", "all", values
     return None
+
+
+@dataclass(frozen=True)
+class LogEvent:
+    """A token event read from an eth_getLogs answer (logs only come from transactions that succeeded).
+
+    source_record is the sha256 of the "logs" record it came from. Block timestamps and the
+    transaction's sender are not part of a log: the caller joins them from other records.
+    """
+
+    token: str
+    kind: str
+    approval_scope: str | None
+    from_address: str
+    to_address: str
+    value: int
+    tx_hash: str
+    tx_index: int
+    log_index: int
+    block_number: int
+    source_record: str
+
+    @property
+    def position(self) -> tuple[int, int, int]:
+        """Where the event sits in chain order: (block, transaction index, log index)."""
+        return self.block_number, self.tx_index, self.log_index
+
+
+def decode_log_records(records: Iterable[RawRecord], tokens: Mapping[str, TokenMetadata]) -> list[LogEvent]:
+    """Decode the token events in "logs" records, in chain order, skipping logs a reorganisation removed."""
+    events = []
+    for record in records:
+        if record.kind != "logs" or not isinstance(record.result, list):
+            continue
+        for log in record.result:
+            if log.get("removed"):
+                continue
+            token = log["address"].lower()
+            classified = _log_movement(log, tokens.get(token))
+            if classified is None:
+                continue
+            kind, scope, (sender, recipient, amount) = classified
+            events.append(LogEvent(
+                token=token, kind=kind, approval_scope=scope, from_address=_address(sender),
+                to_address=_address(recipient), value=int(amount, 16), tx_hash=log["transactionHash"].lower(),
+                tx_index=hex_int(log["transactionIndex"]), log_index=hex_int(log["logIndex"]),
+                block_number=hex_int(log["blockNumber"]), source_record=record.sha256,
+            ))
+    # Records of several queries may hold the same log (tracing asks about an address again for
+    # another token): keep each log once.
+    unique = {(event.tx_hash, event.log_index): event for event in events}
+    return sorted(unique.values(), key=lambda event: event.position)
 
 
 def _index(records: Iterable[RawRecord]) -> tuple[list[RawRecord], dict[str, RawRecord], dict[str, RawRecord]]:

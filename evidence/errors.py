@@ -17,3 +17,11 @@ class RpcError(EvidenceError):
 
 class CaptureError(EvidenceError):
     """Capture was refused: a malformed hash, the wrong chain, or a chain that changed underneath."""
+
+
+class DiscoveryError(EvidenceError):
+    """Discovery was refused: a malformed address or an impossible time window."""
+
+
+class TraceError(EvidenceError):
+    """Tracing was refused: no seed, a malformed address, or limits out of range."""

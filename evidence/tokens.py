@@ -8,13 +8,15 @@ decodes to a value or None, never to an exception.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_abi.exceptions import DecodingError
 
 from evidence.models import RawRecord, TokenMetadata
+from evidence.rpc import RpcReply
 
 SELECTOR_SYMBOL = "0x95d89b41"
 SELECTOR_NAME = "0x06fdde03"
@@ -125,3 +127,42 @@ class TokenMetadataCache:
     def __len__(self) -> int:
         with self._lock:
             return len(self._records)
+
+
+@dataclass(frozen=True)
+class MetadataPlan:
+    """The metadata calls still needed for some tokens, to send in a batch alongside other calls.
+
+    Tokens already in the cache are not asked again, but their cached records are still returned
+    by records(), so the evidence of a capture always cites every token's metadata.
+    """
+
+    chain_id: int
+    tokens: tuple[str, ...]
+    missing: tuple[str, ...]
+    cached: dict[str, tuple[RawRecord, ...]]
+    calls: tuple[tuple[str, list[Any]], ...]
+    cache: TokenMetadataCache | None
+
+    def records(self, replies: Sequence[RpcReply]) -> list[RawRecord]:
+        """Wrap the replies to `calls` (in order) as token_call records, cache them; cached records come first."""
+        # Metadata answers may be errors (a reverting or missing symbol()): they are evidence too.
+        fetched = [RawRecord.from_reply("token_call", self.chain_id, reply) for reply in replies]
+        if self.cache is not None:
+            per_token = len(METADATA_CALLS)
+            for position, token in enumerate(self.missing):
+                self.cache.put(self.chain_id, token, fetched[position * per_token : (position + 1) * per_token])
+        cached = [record for token in self.tokens for record in self.cached.get(token, ())]
+        return cached + fetched
+
+
+def plan_metadata(chain_id: int, tokens: Iterable[str], block_number: int,
+                  cache: TokenMetadataCache | None) -> MetadataPlan:
+    """Plan the metadata calls for tokens (asked at block_number), skipping those the cache holds."""
+    tokens = tuple(dict.fromkeys(token.lower() for token in tokens))
+    cached = {}
+    if cache is not None:
+        cached = {token: records for token in tokens if (records := cache.get(chain_id, token)) is not None}
+    missing = tuple(token for token in tokens if token not in cached)
+    calls = tuple(call for token in missing for call in metadata_calls(token, block_number))
+    return MetadataPlan(chain_id, tokens, missing, cached, calls, cache)

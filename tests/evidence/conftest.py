@@ -1,15 +1,19 @@
-"""Evidence test fixtures: the staged scenario on the session's anvil, fast RPC clients, a fault proxy."""
+"""Evidence test fixtures: the staged scenarios on the session's anvil, fast RPC clients, a fault proxy,
+a scratch chain, and the devnet's labels and chain settings."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from web3 import Web3
 
 from evidence.capture import capture_transactions
+from evidence.chains import ChainConfig, default_chains
 from evidence.decode import decode_records
 from evidence.devnet.anvil import AnvilNode
+from evidence.devnet.staging import StagedScenario
+from evidence.labels import AddressLabel, LabelBook
 from evidence.models import Capture, Decoded
 from evidence.rpc import RpcClient
 from tests.evidence.faultproxy import FAST_RETRY, FaultProxy
@@ -50,3 +54,31 @@ def proxy(anvil: AnvilNode) -> Iterator[FaultProxy]:
     """A fault-injecting proxy in front of anvil that holds a request longer than FAST_RETRY's timeout."""
     with FaultProxy(anvil.rpc_url, hang_seconds=FAST_RETRY.timeout * 3) as fault_proxy:
         yield fault_proxy
+
+
+@pytest.fixture
+def scratch_chain(w3: Web3, staged_thefts: StagedScenario) -> Iterator[None]:
+    """Let a test change the shared chain, then put it back as staged for the other tests."""
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+    try:
+        yield
+    finally:
+        assert w3.provider.make_request("evm_revert", [snapshot])["result"] is True
+
+
+@pytest.fixture
+def devnet_chain() -> ChainConfig:
+    """The shipped devnet settings (no log-range cap)."""
+    return default_chains().get(31337)
+
+
+@pytest.fixture
+def devnet_labels(staged_thefts: StagedScenario) -> Callable[..., LabelBook]:
+    """Build a LabelBook from the staged thefts' own labels (only the given categories, when named)."""
+    def build(*categories: str) -> LabelBook:
+        return LabelBook(
+            AddressLabel(None, label.address.lower(), label.name, label.category, "devnet staging", 1.0)
+            for label in staged_thefts.labels if not categories or label.category in categories
+        )
+
+    return build

@@ -6,7 +6,6 @@ import dataclasses
 import json
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -48,16 +47,6 @@ def rpc(w3: Web3, method: str, *params: object) -> object:
 @pytest.fixture
 def token(w3: Web3, staged_thefts: StagedScenario) -> Contract:
     return contract_at(w3, "CaseworkUSD", staged_thefts.token.address)
-
-
-@pytest.fixture
-def scratch_chain(w3: Web3, staged_thefts: StagedScenario) -> Iterator[None]:
-    """Let a test change the shared chain, then put it back as staged for the other tests."""
-    snapshot = rpc(w3, "evm_snapshot")
-    try:
-        yield
-    finally:
-        assert rpc(w3, "evm_revert", snapshot) is True
 
 
 def fee_paid(w3: Web3, tx_hash: str) -> int:
