@@ -68,7 +68,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from casework.views import admin, auth, console, evidence, public
+    from casework.views import admin, auth, console, evidence, labels, public, report, track
 
-    for module in (public, auth, console, admin, evidence):
+    for module in (public, auth, console, admin, evidence, labels, track, report):
         app.register_blueprint(module.bp)

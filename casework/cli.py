@@ -12,6 +12,7 @@ from casework.extensions import db
 from casework.models import Case, Role
 from casework.services import evidence as evidence_service
 from casework.services import jobs
+from casework.services import labels as label_service
 from casework.services import users as user_service
 from evidence.errors import EvidenceError
 
@@ -69,6 +70,23 @@ def verify_evidence(reference: str, refetch: bool) -> None:
     click.echo(f"{case.reference}: {result.checked} records verified ({what} match).")
 
 
+labels_cli = AppGroup("labels", help="Address labels (exchanges, bridges, mixers, attackers, ...).")
+
+
+@labels_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--chain-id", type=int, default=None, help="Chain of labels whose file does not say (default: any).")
+def import_labels(file: str, chain_id: int | None) -> None:
+    """Import labels from a GraphSense TagPack (.yaml), an etherscan-labels JSON (.json) or a CSV file."""
+    result = label_service.import_file(file, chain_id=chain_id)
+    db.session.commit()
+    for problem in result.problems:
+        click.echo(f"skipped {problem}", err=True)
+    click.echo(f"{result.added} labels added, {result.updated} updated, {len(result.problems)} entries skipped.")
+    if result.problems and not (result.added or result.updated):
+        raise SystemExit(1)
+
+
 def check_database() -> None:
     """Raise a one-line ClickException when the database cannot be reached."""
     try:
@@ -95,3 +113,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(check)
     app.cli.add_command(evidence_cli)
+    app.cli.add_command(labels_cli)

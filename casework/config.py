@@ -128,6 +128,11 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         BABEL_DEFAULT_LOCALE="en",
         BABEL_DEFAULT_TIMEZONE="UTC",
         LOGIN_RATE_LIMIT="10 per minute; 30 per hour",
+        # Failed attempts to open a case in the victim's portal: per client address, and per case reference
+        # (so one case cannot be guessed at from many addresses); what victims post to their case, per case.
+        TRACK_RATE_LIMIT="10 per minute; 30 per hour",
+        TRACK_REFERENCE_RATE_LIMIT="10 per hour; 30 per day",
+        TRACK_POST_RATE_LIMIT="30 per hour; 100 per day",
     )
     return values
 

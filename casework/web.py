@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from flask import Flask, render_template
@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from casework.i18n import LANGUAGES
-from casework.services import chains, evidence, jobs
+from casework.services import chains, evidence, jobs, labels, tracing
 from casework.services.access import AccessDenied
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,10 @@ def init_app(app: Flask) -> None:
     app.add_template_global(jobs.jobs_for, "evidence_jobs")
     app.add_template_global(evidence.transfers_for, "evidence_transfers")
     app.add_template_global(evidence.last_record, "evidence_head")
+    app.add_template_global(tracing.latest_trace, "latest_trace")
+    app.add_template_global(labels.other_cases, "other_cases")
+    app.add_template_global(chains.registry, "chain_registry")
+    app.add_template_global(timedelta, "timedelta")
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):

@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
@@ -144,6 +144,34 @@ class FlowGraph:
     def node(self, address: str) -> FlowNode | None:
         """The node of an address, or None when the flow never reached it."""
         return next((node for node in self.nodes if node.address == address.lower()), None)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FlowGraph:
+        """Rebuild a graph written by to_dict() (without its raw records, which to_dict leaves out)."""
+        nodes = tuple(FlowNode(**node) for node in data["nodes"])
+        edges = tuple(
+            FlowEdge(
+                from_address=item["from"], to_address=item["to"], kind=item["kind"], token=item["token"],
+                symbol=item["symbol"], decimals=item["decimals"], value=int(item["value"]),
+                tx_hash=item["tx_hash"], log_index=item["log_index"], block_number=item["block_number"],
+                timestamp=datetime.strptime(item["timestamp"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC),
+                hop=item["hop"], source_record=item["source_record"],
+            )
+            for item in data["edges"]
+        )
+        proposals = tuple(
+            FreezeProposal(
+                kind=item["kind"], target=item["target"], address=item["address"], chain_id=item["chain_id"],
+                token=item["token"], symbol=item["symbol"], decimals=item["decimals"], amount=int(item["amount"]),
+                tx_hashes=tuple(item["tx_hashes"]), reason=item["reason"],
+            )
+            for item in data["proposals"]
+        )
+        return cls(
+            chain_id=data["chain_id"], seeds=tuple(data["seeds"]), from_block=data["from_block"],
+            to_block=data["to_block"], max_depth=data["max_depth"], max_breadth=data["max_breadth"],
+            nodes=nodes, edges=edges, proposals=proposals, records=(), limitations=tuple(data["limitations"]),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The graph as JSON-ready data: values as decimal strings (raw units) with exact amounts beside them."""

@@ -10,8 +10,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from casework.extensions import db
+from casework.services import intake, mail
 from casework.services import jobs as evidence_jobs
-from casework.services import mail
 
 log = logging.getLogger(__name__)
 
@@ -55,4 +55,19 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         name="run_evidence_jobs",
         next_run_time=datetime.now(UTC),  # resume jobs a stopped scheduler left behind
     )
+    scheduler.add_job(
+        in_app_context(app, expire_drafts, "expire_drafts"),
+        "interval",
+        hours=1,
+        id="expire_drafts",
+        name="expire_drafts",
+        next_run_time=datetime.now(UTC),
+    )
     return scheduler
+
+
+def expire_drafts() -> int:
+    """Delete report drafts left alone for 30 days (their links already stopped working)."""
+    removed = intake.expire_drafts()
+    db.session.commit()
+    return removed

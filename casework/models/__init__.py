@@ -17,14 +17,18 @@ from casework.models.enums import (
     TransferKind,
 )
 from casework.models.evidence import EvidenceRecord, FlowEdge, ImmutableRowError, Transfer
+from casework.models.intake import CaseFile, ReportDraft, ReportExtras, StoredFile
+from casework.models.labels import ANY_CHAIN, AddressLabel, TraceRun
 from casework.models.people import Reporter, User
 from casework.models.queue import Escalation, EvidenceJob, Notification, SlaClock, SlaEvent
 from casework.models.types import utcnow
 
 __all__ = [
-    "AddressRole", "Case", "CaseAddress", "CaseEvent", "CaseStatus", "Escalation", "EvidenceJob",
+    "ANY_CHAIN", "AddressLabel", "AddressRole", "Case", "CaseAddress", "CaseFile", "CaseEvent", "CaseStatus",
+    "Escalation", "EvidenceJob", "TraceRun",
     "EvidenceRecord", "FlowEdge", "ImmutableRowError", "IncidentType", "JobStatus", "Message",
     "MessageAuthor", "Note", "Notification", "OutboxStatus", "Priority", "ReferenceCounter",
     "Referral", "ReferralKind", "ReferralStatus", "Reporter", "ReportedLoss", "ReportedTransaction",
-    "Resolution", "Role", "SlaClock", "SlaEvent", "Transfer", "TransferKind", "User", "utcnow",
+    "ReportDraft", "ReportExtras", "Resolution", "Role", "SlaClock", "SlaEvent", "StoredFile", "Transfer",
+    "TransferKind", "User", "utcnow",
 ]

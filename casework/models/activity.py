@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from casework.extensions import db
 from casework.models.enums import MessageAuthor, ReferralKind, ReferralStatus
 from casework.models.evidence import refuse_change
-from casework.models.types import UTCDateTime, enum_column, utcnow
+from casework.models.types import UInt256, UTCDateTime, enum_column, utcnow
 
 if TYPE_CHECKING:
     from casework.models.case import Case
@@ -26,6 +26,12 @@ ACTION_TITLES = {
     "assigned": _l("Handler assigned"),
     "message": _l("Message"),
     "evidence": _l("Evidence captured"),
+    "note": _l("Internal note added"),
+    "information_added": _l("Victim added information"),
+    "address_added": _l("Victim added an address"),
+    "transaction_added": _l("Victim added a transaction"),
+    "file_added": _l("Victim added a file"),
+    "report_downloaded": _l("Victim downloaded their report"),
 }
 
 
@@ -139,6 +145,13 @@ class Referral(db.Model):
     target_name: Mapped[str] = mapped_column(String(200))
     target_address: Mapped[str | None] = mapped_column(String(42))
     chain_id: Mapped[int | None] = mapped_column()
+    # What reached the target, for a freeze request: token (None for the native coin) and amount.
+    token_address: Mapped[str | None] = mapped_column(String(42))
+    symbol: Mapped[str | None] = mapped_column(String(64))
+    decimals: Mapped[int | None] = mapped_column()
+    amount_raw: Mapped[int | None] = mapped_column(UInt256)
+    tx_hashes: Mapped[list[str] | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
     follow_up_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.extensions import db
@@ -82,7 +82,7 @@ class ReportedLoss(db.Model):
     token_address: Mapped[str | None] = mapped_column(String(42))
     amount_raw: Mapped[int] = mapped_column(UInt256)
     decimals: Mapped[int] = mapped_column(Integer)
-    fiat_value_cents: Mapped[int | None] = mapped_column(Integer)
+    fiat_value_cents: Mapped[int | None] = mapped_column(BigInteger)
     fiat_currency: Mapped[str | None] = mapped_column(String(3))
 
     case: Mapped[Case] = relationship(back_populates="losses")

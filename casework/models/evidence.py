@@ -74,6 +74,12 @@ class FlowEdge(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    trace_run_id: Mapped[int | None] = mapped_column(ForeignKey("trace_runs.id", ondelete="CASCADE"), index=True)
+    evidence_record_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_records.id"))
+    symbol: Mapped[str | None] = mapped_column(String(64))
+    decimals: Mapped[int | None] = mapped_column(Integer)
+    log_index: Mapped[int | None] = mapped_column(Integer)
+    block_number: Mapped[int | None] = mapped_column(Integer)
     chain_id: Mapped[int] = mapped_column(Integer)
     hop: Mapped[int] = mapped_column(Integer)
     from_address: Mapped[str] = mapped_column(String(42))

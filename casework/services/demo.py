@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from casework.extensions import db
 from casework.models import AddressRole, CaseAddress, IncidentType, Role, User
-from casework.services import intake, users
+from casework.services import intake, labels, users
+from evidence import labels as evidence_labels
 from evidence.devnet import staging
 
 DEMO_DOMAIN = "demo.example.org"
@@ -119,6 +120,24 @@ REPORT_BUILDERS = {
     staging.APPROVAL_PHISHING: _phishing_report,
     staging.LEAKED_RECOVERY_PHRASE: _leaked_phrase_report,
 }
+
+
+# What an analyst would already know before any case: the exchange's hot wallet and the token.
+# The deposit address, the attackers and the hops are left for tracing to find.
+KNOWN_CATEGORIES = ("exchange_hot_wallet", "token_contract", "issuer")
+DEVNET_LABEL_SOURCE = "devnet staging"
+
+
+def import_devnet_labels(scenario: staging.StagedScenario) -> int:
+    """Write the devnet's well-known labels to the label table; returns how many are new."""
+    added, _updated = labels.upsert(
+        evidence_labels.AddressLabel(scenario.chain_id, label.address.lower(), label.name, label.category,
+                                     DEVNET_LABEL_SOURCE, 1.0)
+        for label in scenario.labels
+        if label.category in KNOWN_CATEGORIES
+    )
+    db.session.commit()
+    return added
 
 
 def file_demo_cases(scenario: staging.StagedScenario) -> list[str]:

@@ -1,10 +1,18 @@
-"""Filing a case: the one function that turns a victim's report into a Case, in one transaction."""
+"""Filing a case: the one function that turns a victim's report into a Case, in one transaction; and the
+report wizard's drafts (start, resume, save a step, expire, submit)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from urllib.parse import quote
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import delete, select, update
 
 from casework.extensions import db
 from casework.models import (
@@ -12,15 +20,22 @@ from casework.models import (
     Case,
     CaseAddress,
     CaseEvent,
+    CaseFile,
     IncidentType,
     Priority,
+    ReportDraft,
     ReportedLoss,
     ReportedTransaction,
     Reporter,
+    ReportExtras,
     utcnow,
 )
+from casework.services import checklist
 from casework.services.cases import next_reference
-from casework.services.tokens import new_access_token
+from casework.services.mail import queue_email
+from casework.services.tokens import hash_token, new_access_token
+from forms.report import STEP_NAMES
+from forms.secrets import redact_secrets
 
 # Tokens that track the US dollar closely enough to size a loss without a price feed.
 USD_STABLECOINS = frozenset({"USDT", "USDC", "DAI", "BUSD", "FDUSD", "TUSD", "USDP", "CUSDT"})
@@ -92,6 +107,10 @@ class NewReport:
     addresses: tuple[AddressInput, ...] = ()
     transactions: tuple[TransactionInput, ...] = ()
     exchanges_involved: tuple[str, ...] = field(default=())
+    # The other side's contacts by kind (websites, phones, emails, social, apps), and reports made elsewhere
+    # (police_report_number, police_agency, platform_ticket).
+    scammer_contacts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    prior_reports: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -130,12 +149,12 @@ def file_case(report: NewReport, *, now: datetime | None = None) -> FiledCase:
     """Create the case, its reporter, losses, addresses, transactions and the 'submitted' event.
 
     Everything is added to the current session; the caller commits once, so a failure leaves no
-    half-case behind.
+    half-case behind. The reference is taken last: its counter row stays locked until the commit, and
+    concurrent submissions queue there.
     """
     now = now or utcnow()
     token, token_hash = new_access_token()
     case = Case(
-        reference=next_reference(now),
         incident_type=report.incident_type,
         priority=assess_priority(report, now),
         chain_ids=sorted(set(report.chain_ids)),
@@ -152,6 +171,15 @@ def file_case(report: NewReport, *, now: datetime | None = None) -> FiledCase:
     case.losses = [ReportedLoss(**vars(loss)) for loss in report.losses]
     case.addresses = [CaseAddress(**vars(address)) for address in report.addresses]
     case.transactions = [ReportedTransaction(**vars(tx)) for tx in report.transactions]
+    if report.scammer_contacts or report.exchanges_involved or report.prior_reports:
+        db.session.add(
+            ReportExtras(
+                case=case,
+                scammer_contacts={kind: list(values) for kind, values in report.scammer_contacts.items()},
+                exchanges=list(report.exchanges_involved),
+                prior_reports=dict(report.prior_reports),
+            )
+        )
     db.session.add(case)
     CaseEvent.record(
         case,
@@ -161,4 +189,193 @@ def file_case(report: NewReport, *, now: datetime | None = None) -> FiledCase:
         priority=case.priority,
         incident_type=case.incident_type,
     )
+    with db.session.no_autoflush:  # the case cannot be written before it has its reference
+        case.reference = next_reference(now)
     return FiledCase(case=case, access_token=token)
+
+
+# --- Drafts: the wizard's answers, kept on the server between steps -----------------------------------------------
+
+DRAFT_LIFETIME = timedelta(days=30)
+
+
+class DraftGone(Exception):
+    """The draft was submitted, expired or discarded in the meantime."""
+
+
+def new_draft(locale: str, *, now: datetime | None = None) -> tuple[ReportDraft, str]:
+    """Start a draft; returns it (added to the session) and the secret token of its resume link (shown, not kept)."""
+    now = now or utcnow()
+    token, token_hash = new_access_token()
+    draft = ReportDraft(
+        resume_token_hash=token_hash, answers={}, completed_steps=[], step=1, locale=locale,
+        created_at=now, updated_at=now, expires_at=now + DRAFT_LIFETIME,
+    )
+    db.session.add(draft)
+    db.session.flush()
+    return draft, token
+
+
+def find_draft(token: str | None, *, now: datetime | None = None) -> ReportDraft | None:
+    """The unexpired draft whose resume token this is, or None."""
+    if not token or len(token) > 200:
+        return None
+    return db.session.scalar(
+        select(ReportDraft).where(
+            ReportDraft.resume_token_hash == hash_token(token), ReportDraft.expires_at > (now or utcnow())
+        )
+    )
+
+
+def _scrubbed(values: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """Answers with any secret taken out: a draft never holds a recovery phrase or key, whatever the form did."""
+    return {
+        # NUL characters cannot be stored in PostgreSQL text and never belong in an answer.
+        str(name)[:200].replace("\x00", ""): [
+            redact_secrets(value.replace("\x00", "")) for value in items if isinstance(value, str)
+        ]
+        for name, items in values.items()
+    }
+
+
+def save_step(
+    draft: ReportDraft, step: str, values: Mapping[str, list[str]], *, complete: bool, now: datetime | None = None
+) -> None:
+    """Keep a step's answers (secrets removed) and whether they passed validation; the draft lives 30 more days."""
+    now = now or utcnow()
+    draft.answers = {**draft.answers, step: _scrubbed(values)}
+    done = [name for name in draft.completed_steps if name != step]
+    draft.completed_steps = [*done, step] if complete else done
+    draft.step = STEP_NAMES.index(step) + 1
+    draft.updated_at = now
+    draft.expires_at = now + DRAFT_LIFETIME
+
+
+def first_incomplete_step(draft: ReportDraft) -> str | None:
+    """The first step not yet answered validly, or None when all are."""
+    return next((step for step in STEP_NAMES if step not in draft.completed_steps), None)
+
+
+def _public_url(path: str) -> str:
+    return current_app.config["PUBLIC_URL"].rstrip("/") + path
+
+
+def resume_path(token: str) -> str:
+    """The path of a draft's private resume link."""
+    return current_app.url_map.bind("localhost").build("report.resume", {"token": token})
+
+
+def tracking_path(reference: str, token: str) -> str:
+    """The path of a case's private tracking link, /track/<reference>/<token> (served by the victim's portal)."""
+    if "track.private_link" in current_app.view_functions:
+        return current_app.url_map.bind("localhost").build(
+            "track.private_link", {"reference": reference, "token": token}
+        )
+    return f"/track/{quote(reference)}/{quote(token)}"
+
+
+def email_resume_link_once(draft: ReportDraft, email: str, token: str) -> bool:
+    """Queue the resume link to `email` unless this draft's link was already e-mailed; True if queued now."""
+    if draft.resume_link_emailed:
+        return False
+    with force_locale(draft.locale):
+        body = _(
+            "You started a report of stolen funds. To continue where you left off, open this private link:\n\n"
+            "%(link)s\n\n"
+            "Keep it to yourself: anyone with the link can read and change your report. It works for 30 days after "
+            "your last change.\n\nWe will never ask for your recovery phrase, your private key or any fee.",
+            link=_public_url(resume_path(token)),
+        )
+        queue_email(email, _("Your report: link to continue"), body)
+    draft.resume_link_emailed = True
+    return True
+
+
+def discard_draft(draft: ReportDraft) -> None:
+    """Delete a draft and detach its files (their content stays while other uploads use it)."""
+    db.session.execute(delete(CaseFile).where(CaseFile.draft_id == draft.id, CaseFile.case_id.is_(None)))
+    db.session.execute(delete(ReportDraft).where(ReportDraft.id == draft.id))
+
+
+def expire_drafts(now: datetime | None = None) -> int:
+    """Delete drafts left alone for 30 days, with their files' links; returns how many (the caller commits)."""
+    expired = select(ReportDraft.id).where(ReportDraft.expires_at <= (now or utcnow()))
+    db.session.execute(delete(CaseFile).where(CaseFile.draft_id.in_(expired), CaseFile.case_id.is_(None)))
+    return db.session.execute(delete(ReportDraft).where(ReportDraft.id.in_(expired))).rowcount
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A filed case and what the victim must see once: the token of the private tracking link."""
+
+    reference: str
+    access_token: str
+    tracking_path: str
+    incident_type: IncidentType
+    country: str | None
+    wallet_app: str | None
+
+
+def submit_draft(draft: ReportDraft, report: NewReport, *, now: datetime | None = None) -> Submitted:
+    """File the case a complete draft describes, move its files to the case, queue the confirmation e-mail and
+    delete the draft: all in the caller's transaction, so a failure leaves the draft as it was and no case.
+
+    `report` is what `report_answers.report_from_answers(draft.answers, ...)` built. Raises DraftGone when the
+    draft was submitted meanwhile (a double click) or has expired; the caller then rolls back.
+    """
+    now = now or utcnow()
+    # Written before the case takes its reference: from then on concurrent submits wait for this commit.
+    confirmation = _confirmation(report) if report.reporter.email else None
+    filed = file_case(report, now=now)
+    db.session.flush()
+    db.session.execute(
+        update(CaseFile)
+        .where(CaseFile.draft_id == draft.id)
+        .values(case_id=filed.case.id, draft_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    path = tracking_path(filed.case.reference, filed.access_token)
+    if confirmation is not None:
+        subject, body = confirmation(filed.case.reference, _public_url(path))
+        queue_email(report.reporter.email, subject, body, case=filed.case)
+    # Deleting the draft claims it: a second submit of the same draft waits for this row, then finds it gone
+    # and is rolled back with everything it wrote.
+    deleted = db.session.execute(
+        delete(ReportDraft).where(ReportDraft.id == draft.id, ReportDraft.expires_at > now)
+    ).rowcount
+    if deleted != 1:
+        raise DraftGone
+    db.session.expunge(draft)
+    return Submitted(
+        reference=filed.case.reference,
+        access_token=filed.access_token,
+        tracking_path=path,
+        incident_type=report.incident_type,
+        country=report.reporter.country,
+        wallet_app=report.wallet_app,
+    )
+
+
+def _confirmation(report: NewReport) -> Callable[[str, str], tuple[str, str]]:
+    """The confirmation e-mail in the victim's language (reference, private link, act-now checklist), as a
+    function of the case reference and the tracking URL, which are known only once the case is filed."""
+    with force_locale(report.reporter.preferred_language):
+        checklist_text = checklist.as_text(
+            checklist.act_now(report.incident_type, report.reporter.country, report.wallet_app)
+        )
+
+    def compose(reference: str, tracking_url: str) -> tuple[str, str]:
+        with force_locale(report.reporter.preferred_language):
+            body = "\n\n".join(
+                [
+                    _("We have received your report. Your case reference is %(reference)s.", reference=reference),
+                    _("Follow your case, message your handler and add information with this private link. Keep it "
+                      "to yourself: it opens your case.") + "\n" + tracking_url,
+                    _("What to do now:"),
+                    checklist_text,
+                    _("We will never ask for your recovery phrase, your private key or any fee."),
+                ]
+            )
+            return _("Your report %(reference)s", reference=reference), body
+
+    return compose

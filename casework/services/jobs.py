@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 
 from casework.extensions import db
 from casework.models import Case, EvidenceJob, JobStatus, ReportedTransaction, User, utcnow
-from casework.services import chains
+from casework.services import chains, tracing
 from casework.services import evidence as evidence_service
 from casework.services.access import Permission, require
 from evidence.capture import capture_transactions
@@ -93,7 +93,26 @@ def _run_capture(job: EvidenceJob, case: Case, actor: User | None) -> str:
     return summary
 
 
-HANDLERS: dict[str, Callable[[EvidenceJob, Case, User | None], str]] = {"capture": _run_capture}
+HANDLERS: dict[str, Callable[[EvidenceJob, Case, User | None], str]] = {
+    "capture": _run_capture,
+    "discover": tracing.run_discovery,
+    "trace": tracing.run_trace,
+}
+
+
+def queue_discovery(case: Case, chain_id: int, since: datetime, until: datetime, *, actor: User | None) -> EvidenceJob:
+    """Queue a search for what left the victim's addresses on a chain between since and until."""
+    if until <= since:
+        raise JobError(_("The end of the window must be after its start."))
+    return enqueue(case, "discover", {"chain_id": chain_id, "since": since.isoformat(), "until": until.isoformat()},
+                   actor=actor)
+
+
+def queue_trace(case: Case, chain_id: int, *, depth: int, breadth: int, actor: User | None) -> EvidenceJob:
+    """Queue a trace of the funds from the case's attacker addresses on a chain."""
+    if not (1 <= depth <= 10 and 1 <= breadth <= 20):
+        raise JobError(_("Depth must be 1 to 10 and breadth 1 to 20."))
+    return enqueue(case, "trace", {"chain_id": chain_id, "max_depth": depth, "max_breadth": breadth}, actor=actor)
 
 
 def claim_next(now: datetime | None = None) -> EvidenceJob | None:

@@ -17,6 +17,7 @@ from casework.models import Case, Notification, OutboxStatus, utcnow
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+SENT_BODY = "[sent; the body is not kept because it may hold a private link]"
 SEND_BATCH = 50
 
 
@@ -95,6 +96,8 @@ def send_pending(now: datetime | None = None) -> int:
             notification.status = OutboxStatus.SENT
             notification.sent_at = now
             notification.attempts += 1
+            # Bodies carry private links (tracking and resume tokens): once sent, they are not kept.
+            notification.body_text = SENT_BODY
             sent += 1
     db.session.commit()
     return sent

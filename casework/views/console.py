@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from casework.extensions import db
+from casework.models import Case
 from casework.services import cases as case_service
+from casework.services import thread
+from casework.services.access import Permission, can
+from casework.services.portal import PortalError
+from forms.portal import MessageForm, NoteForm
 
 bp = Blueprint("console", __name__, url_prefix="/staff")
 
@@ -16,7 +23,54 @@ def cases():
     return render_template("web/console/cases.html", cases=case_service.queue_for(current_user))
 
 
+def _case_page(case: Case, *, reply_form: MessageForm | None = None, note_form: NoteForm | None = None,
+               status: int = 200):
+    return render_template(
+        "web/console/case.html",
+        case=case,
+        reply_form=reply_form or MessageForm(formdata=None, prefix="reply"),
+        note_form=note_form or NoteForm(formdata=None, prefix="note"),
+        can_work_case=can(current_user, Permission.WORK_CASES),
+    ), status
+
+
 @bp.get("/cases/<reference>")
 @login_required
 def case_detail(reference: str):
-    return render_template("web/console/case.html", case=case_service.get_for(current_user, reference))
+    return _case_page(case_service.get_for(current_user, reference))
+
+
+@bp.post("/cases/<reference>/messages")
+@login_required
+def reply(reference: str):
+    case = case_service.get_for(current_user, reference)
+    form = MessageForm(prefix="reply")
+    if form.validate_on_submit():
+        try:
+            thread.reply_to_victim(current_user, case, form.body.data)
+        except PortalError as error:
+            db.session.rollback()
+            form.body.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Reply sent. The victim sees it in their case portal."))
+            return redirect(url_for(".case_detail", reference=case.reference, _anchor="thread"))
+    return _case_page(case, reply_form=form, status=422)
+
+
+@bp.post("/cases/<reference>/notes")
+@login_required
+def add_note(reference: str):
+    case = case_service.get_for(current_user, reference)
+    form = NoteForm(prefix="note")
+    if form.validate_on_submit():
+        try:
+            thread.add_note(current_user, case, form.body.data)
+        except PortalError as error:
+            db.session.rollback()
+            form.body.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Note added."))
+            return redirect(url_for(".case_detail", reference=case.reference, _anchor="notes"))
+    return _case_page(case, note_form=form, status=422)

@@ -1,17 +1,23 @@
-"""Staff evidence actions on a case: queue or run captures (the evidence section of the case page)."""
+"""Staff evidence actions on a case: capture, discovery, tracing, confirming the theft, the graph."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, url_for
+from datetime import UTC, datetime, time, timedelta
+
+from flask import Blueprint, Response, abort, flash, redirect, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import BooleanField
+from wtforms import BooleanField, DateField, IntegerField, SelectField
+from wtforms.validators import DataRequired, NumberRange
 
 from casework.extensions import db
-from casework.models import JobStatus
+from casework.models import EvidenceJob, JobStatus, TraceRun
 from casework.services import cases as case_service
-from casework.services import jobs
+from casework.services import chains, jobs, tracing
+from evidence.graph_svg import render_flow_svg
+from evidence.trace import FlowGraph
 
 bp = Blueprint("evidence", __name__, url_prefix="/staff/cases/<reference>/evidence")
 
@@ -20,28 +26,136 @@ class CaptureForm(FlaskForm):
     run_now = BooleanField(default=True)
 
 
+class ChainForm(FlaskForm):
+    chain_id = SelectField(_l("Chain"), coerce=int, validators=[DataRequired()])
+    run_now = BooleanField(default=True)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.chain_id.choices = [(c.chain_id, c.name) for c in chains.registry()]
+
+
+class DiscoverForm(ChainForm):
+    since = DateField(_l("From (UTC date)"), validators=[DataRequired()])
+    until = DateField(_l("To (UTC date, included)"), validators=[DataRequired()])
+
+
+class TraceForm(ChainForm):
+    depth = IntegerField(_l("Hops"), default=tracing.DEFAULT_DEPTH, validators=[NumberRange(1, 10)])
+    breadth = IntegerField(_l("Branches per address"), default=tracing.DEFAULT_BREADTH,
+                           validators=[NumberRange(1, 20)])
+
+
+class ConfirmForm(FlaskForm):
+    pass
+
+
+def _back(reference: str):
+    return redirect(url_for("console.case_detail", reference=reference) + "#evidence")
+
+
+def _form_errors(form: FlaskForm) -> None:
+    for field, errors in form.errors.items():
+        label = getattr(form, field).label.text if hasattr(form, field) else field
+        for error in errors:
+            flash(f"{label}: {error}", "error")
+
+
+def _run(queued: list[EvidenceJob], run_now: bool) -> None:
+    if not run_now:
+        flash(_("Queued; the scheduler will run it within seconds."))
+        return
+    for job in queued:
+        job = jobs.run_now(job, actor=current_user)
+        if job.status is JobStatus.DONE:
+            flash(_("Done: %(summary)s", summary=job.progress))
+        else:
+            flash(_("Did not finish: %(error)s", error=job.last_error or ""), "error")
+
+
 @bp.post("/capture")
 @login_required
 def capture(reference: str):
     case = case_service.get_for(current_user, reference)
     form = CaptureForm()
     if not form.validate_on_submit():
-        flash(_("The form could not be read; try again."), "error")
-        return redirect(url_for("console.case_detail", reference=case.reference))
+        _form_errors(form)
+        return _back(case.reference)
     try:
         queued = jobs.capture_reported(case, actor=current_user)
         db.session.commit()
     except jobs.JobError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return redirect(url_for("console.case_detail", reference=case.reference))
-    if form.run_now.data:
-        for job in queued:
-            job = jobs.run_now(job, actor=current_user)
-            if job.status is JobStatus.DONE:
-                flash(_("Capture done: %(summary)s", summary=job.progress))
-            else:
-                flash(_("Capture did not finish: %(error)s", error=job.last_error or ""), "error")
-    else:
-        flash(_("Capture queued; the scheduler will run it within seconds."))
-    return redirect(url_for("console.case_detail", reference=case.reference) + "#evidence")
+        return _back(case.reference)
+    _run(queued, form.run_now.data)
+    return _back(case.reference)
+
+
+@bp.post("/discover")
+@login_required
+def discover(reference: str):
+    case = case_service.get_for(current_user, reference)
+    form = DiscoverForm()
+    if not form.validate_on_submit():
+        _form_errors(form)
+        return _back(case.reference)
+    since = datetime.combine(form.since.data, time.min, UTC)
+    until = datetime.combine(form.until.data, time.min, UTC) + timedelta(days=1)
+    try:
+        job = jobs.queue_discovery(case, form.chain_id.data, since, until, actor=current_user)
+        db.session.commit()
+    except jobs.JobError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _back(case.reference)
+    _run([job], form.run_now.data)
+    return _back(case.reference)
+
+
+@bp.post("/trace")
+@login_required
+def trace(reference: str):
+    case = case_service.get_for(current_user, reference)
+    form = TraceForm()
+    if not form.validate_on_submit():
+        _form_errors(form)
+        return _back(case.reference)
+    try:
+        job = jobs.queue_trace(case, form.chain_id.data, depth=form.depth.data, breadth=form.breadth.data,
+                               actor=current_user)
+        db.session.commit()
+    except jobs.JobError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _back(case.reference)
+    _run([job], form.run_now.data)
+    return _back(case.reference)
+
+
+@bp.post("/transfers/<int:transfer_id>/confirm")
+@login_required
+def confirm(reference: str, transfer_id: int):
+    case = case_service.get_for(current_user, reference)
+    if ConfirmForm().validate_on_submit():
+        try:
+            tracing.confirm_theft(case, transfer_id, actor=current_user)
+            db.session.commit()
+            flash(_("Marked as part of the theft; its recipient is now an attacker address to trace from."))
+        except ValueError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+    return _back(case.reference)
+
+
+@bp.get("/graph/<int:run_id>.svg")
+@login_required
+def graph(reference: str, run_id: int):
+    case = case_service.get_for(current_user, reference)
+    run = db.session.get(TraceRun, run_id)
+    if run is None or run.case_id != case.id:
+        abort(404)
+    svg = render_flow_svg(FlowGraph.from_dict(run.graph), title=f"{case.reference} · {chains.chain_name(run.chain_id)}")
+    # Shown through <img>, where nothing in it can run; it needs no other resource.
+    policy = "default-src 'none'"
+    return Response(svg, mimetype="image/svg+xml", headers={"Content-Security-Policy": policy})

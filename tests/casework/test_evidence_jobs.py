@@ -1,14 +1,24 @@
 """Evidence capture as jobs: records chained per case, transfers linked to them, verification,
 retries and failover, and no partial evidence on failure. Against the real anvil devnet."""
 
+import json
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, text
 
 from casework.extensions import db
-from casework.models import Case, CaseEvent, EvidenceJob, EvidenceRecord, IncidentType, JobStatus, Transfer, TransferKind
-from casework.models import utcnow
+from casework.models import (
+    Case,
+    CaseEvent,
+    EvidenceJob,
+    EvidenceRecord,
+    IncidentType,
+    JobStatus,
+    Transfer,
+    TransferKind,
+    utcnow,
+)
 from casework.services import chains, demo, jobs
 from evidence.devnet import staging
 from tests.evidence.faultproxy import FaultProxy
@@ -63,7 +73,8 @@ def test_verify_command_passes_then_names_the_first_tampered_record(app, phishin
     target = db.session.scalars(select(EvidenceRecord).where(EvidenceRecord.kind == "receipt")).first()
     # Tampering happens behind the ORM's back, as an attacker with database access would do it.
     db.session.execute(
-        text("UPDATE evidence_records SET canonical_json = replace(canonical_json, '\"0x1\"', '\"0x0\"') WHERE id = :id"),
+        text("UPDATE evidence_records SET canonical_json = replace(canonical_json, '\"0x1\"', '\"0x0\"') "
+             "WHERE id = :id"),
         {"id": target.id},
     )
     db.session.commit()
@@ -75,9 +86,8 @@ def test_verify_command_passes_then_names_the_first_tampered_record(app, phishin
 def test_a_dead_rpc_endpoint_fails_over_to_the_next_url(app, devnet, phishing_case):
     from evidence.devnet.anvil import free_port
 
-    app.config["CHAINS"] = (
-        '[{"chain_id": 31337, "rpc_urls": ["http://127.0.0.1:%d", "%s"]}]' % (free_port(), devnet.rpc_url)
-    )
+    dead_first = [f"http://127.0.0.1:{free_port()}", devnet.rpc_url]
+    app.config["CHAINS"] = json.dumps([{"chain_id": 31337, "rpc_urls": dead_first}])
     app.config["DEVNET_RPC_URL"] = None
     chains.init_app(app)
     [job] = jobs.capture_reported(phishing_case, actor=None)
@@ -150,8 +160,8 @@ def test_a_hash_unknown_to_the_chain_is_reported_not_an_error(app, devnet, phish
     assert "not found on Local devnet: 0x" + "12" * 32 in job.progress
 
 
-def test_a_handler_runs_a_capture_from_the_case_page_and_sees_the_movements(client, make_user, login, phishing_case,
-                                                                            staged_thefts):
+def test_a_handler_runs_a_capture_from_the_case_page_and_sees_the_movements(
+        client, make_user, login, phishing_case, staged_thefts):
     from casework.models import Role
     from tests.fixtures.factories import csrf_token
 
@@ -160,7 +170,7 @@ def test_a_handler_runs_a_capture_from_the_case_page_and_sees_the_movements(clie
     response = client.post(url + "/evidence/capture", data={"csrf_token": csrf_token(client, url), "run_now": "y"})
     assert response.status_code == 302
     page = client.get(url).get_data(as_text=True)
-    assert "Capture done" in page
+    assert "Done: 2 captured" in page
     assert "25,000 " + staged_thefts.token.symbol in page
     assert "unlimited" in page
 

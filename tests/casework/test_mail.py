@@ -25,6 +25,7 @@ def test_queued_mail_is_sent_once_over_smtp(app, smtp_server, make_case):
     assert "你的案件已登记" in message.get_payload(decode=True).decode("utf-8")
     notification = db.session.scalars(db.select(Notification)).one()
     assert notification.status is OutboxStatus.SENT and notification.sent_at is not None
+    assert notification.body_text == mail.SENT_BODY  # private links are not kept once sent
 
 
 def test_an_unreachable_mail_server_keeps_the_mail_for_a_later_retry(app, smtp_server):

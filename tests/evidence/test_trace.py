@@ -196,3 +196,14 @@ def test_impossible_traces_are_refused(rpc: RpcClient, devnet_chain: ChainConfig
                                        seeds: list, options: dict, message: str) -> None:
     with pytest.raises(TraceError, match=message):
         trace_funds(rpc, devnet_chain, seeds, **options)
+
+
+def test_a_graph_survives_its_json_form(rpc: RpcClient, devnet_chain: ChainConfig, staged_thefts: StagedScenario,
+                                        devnet_labels) -> None:
+    graph = trace_theft(rpc, devnet_chain, staged_thefts, APPROVAL_PHISHING,
+                        devnet_labels("exchange_hot_wallet", "attacker"), max_depth=5,
+                        stablecoins=freezable(staged_thefts))
+    assert graph.edges and graph.proposals
+    rebuilt = FlowGraph.from_dict(graph.to_dict())
+    assert rebuilt.to_dict() == graph.to_dict()
+    assert rebuilt.records == ()

@@ -6,9 +6,24 @@ from casework.services import mail
 from scheduler.jobs import build_scheduler, in_app_context
 
 
-def test_the_scheduler_registers_the_outbox_and_evidence_jobs(app):
+def test_the_scheduler_registers_the_outbox_evidence_and_draft_jobs(app):
     scheduler = build_scheduler(app)
-    assert {job.id for job in scheduler.get_jobs()} == {"send_outbox", "run_evidence_jobs"}
+    assert {job.id for job in scheduler.get_jobs()} == {"send_outbox", "run_evidence_jobs", "expire_drafts"}
+
+
+def test_the_draft_expiry_job_removes_only_expired_drafts(app):
+    from datetime import timedelta
+
+    from casework.models import ReportDraft, utcnow
+    from casework.services import intake
+
+    old, _token = intake.new_draft("en")
+    fresh, _token = intake.new_draft("zh_Hans_CN")
+    old.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    build_scheduler(app).get_job("expire_drafts").func()
+    remaining = db.session.scalars(db.select(ReportDraft.id)).all()
+    assert remaining == [fresh.id]
 
 
 def test_the_outbox_job_sends_through_the_scheduler_wrapper(app, smtp_server):

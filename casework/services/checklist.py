@@ -1,0 +1,214 @@
+"""The "act now" checklist a victim gets after reporting, on the confirmation page and in the e-mail.
+
+One function chooses and orders the actions for the incident type, the wallet app and the country where the
+victim lives; the page renders them as HTML and the e-mail as text, so both always say the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+
+from casework.models import IncidentType
+
+# Where a wallet whose secret may be known to the thief must be abandoned rather than cleaned up.
+_COMPROMISED_WALLET = {IncidentType.LEAKED_SECRET, IncidentType.FAKE_WALLET}
+# Where the thief usually holds a token approval (or may, when the victim signed something on request).
+_APPROVALS = {
+    IncidentType.APPROVAL_PHISHING,
+    IncidentType.FAKE_SUPPORT,
+    IncidentType.INVESTMENT_SCAM,
+    IncidentType.FAKE_WALLET,
+    IncidentType.OTHER,
+}
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing to do now: a short title, an explanation, and where to do it."""
+
+    key: str
+    title: str
+    text: str
+    links: tuple[Link, ...] = ()
+
+
+def _move_funds(incident_type: IncidentType) -> Action:
+    urgent = incident_type in _COMPROMISED_WALLET
+    return Action(
+        "move_funds",
+        _("Move what is left to a new wallet made on a clean device"),
+        (_("Do this first: whoever has your recovery phrase or key can take the rest at any moment.") + " "
+         if urgent else "")
+        + _(
+            "Create a new wallet on a device that was not involved (not the phone or computer you used when this "
+            "happened), write its new recovery phrase on paper, and send whatever remains in the old wallet to it. "
+            "Never import the old recovery phrase into the new wallet, and never type it anywhere."
+        ),
+    )
+
+
+def _revoke(wallet_app: str | None) -> Action:
+    text = _(
+        "A scam site or app often gets permission to spend your tokens, and keeps it after the theft. Check every "
+        "approval given by your address and revoke the ones you do not recognise: on revoke.cash, with the token "
+        "approval checker of Etherscan or BscScan, or in your wallet's own authorization manager (imToken has one: "
+        "授权管理, Authorization management). Revoking costs a small network fee."
+    )
+    if wallet_app == "TokenPocket":
+        text += " " + _("In TokenPocket, use its approval check tool (授权检测).")
+    return Action(
+        "revoke",
+        _("Revoke the approvals you gave"),
+        text,
+        (
+            Link("revoke.cash", "https://revoke.cash"),
+            Link(_("Etherscan token approval checker"), "https://etherscan.io/tokenapprovalchecker"),
+            Link(_("BscScan token approval checker"), "https://bscscan.com/tokenapprovalchecker"),
+        ),
+    )
+
+
+def _police(country: str | None) -> Action:
+    why = _(
+        "Exchanges and stablecoin issuers mostly freeze funds only when the police ask them, so this report matters."
+    )
+    country = (country or "").upper()
+    if country == "CN":
+        return Action(
+            "police",
+            _("Report it to the police"),
+            _(
+                "Call 110 or go to your local police station (派出所), and ask for the report receipt (报案回执) "
+                "with its number. You can also report in the National Anti-Fraud Center app (国家反诈中心)."
+            )
+            + " " + why,
+        )
+    if country == "US":
+        return Action(
+            "police",
+            _("Report it to the FBI's IC3 and to your local police"),
+            _("File a complaint with the FBI's Internet Crime Complaint Center (IC3) and keep its complaint number.")
+            + " " + why,
+            (Link("IC3", "https://www.ic3.gov"),),
+        )
+    if country == "GB":
+        return Action(
+            "police",
+            _("Report it to Report Fraud"),
+            _("Report it to Report Fraud, the UK's national fraud reporting service, and keep the crime reference "
+              "number it gives you.") + " " + why,
+            (Link("Report Fraud", "https://www.reportfraud.police.uk"),),
+        )
+    return Action(
+        "police",
+        _("Report it to the police where you live"),
+        _("Report the theft to the police where you live and ask for a written report with its number.") + " " + why,
+    )
+
+
+def _recovery_scams() -> Action:
+    return Action(
+        "recovery_scams",
+        _("Beware of anyone offering to get the money back"),
+        _(
+            "Past victims are targeted again by fake lawyers, \"recovery agents\", hackers and fake police who "
+            "promise to recover the funds for a fee. Nobody can recover stolen crypto for an upfront fee, and we "
+            "never ask for one, nor for your recovery phrase. We contact you only through your case's page and the "
+            "e-mail you gave us."
+        ),
+    )
+
+
+def _specific(incident_type: IncidentType) -> Action | None:
+    if incident_type is IncidentType.SIM_SWAP:
+        return Action(
+            "sim_swap",
+            _("Take your phone number back"),
+            _(
+                "Call your mobile operator from another phone, get your number back and ask for a SIM or port-out "
+                "lock. Then change the passwords of your e-mail and exchange accounts, and use an authenticator app "
+                "instead of SMS codes."
+            ),
+        )
+    if incident_type is IncidentType.ACCOUNT_TAKEOVER:
+        return Action(
+            "account",
+            _("Ask the exchange to lock your account"),
+            _(
+                "Contact the exchange through its official app or website (never a number someone sent you), ask "
+                "them to lock the account and stop pending withdrawals, then change the password and two-factor "
+                "codes."
+            ),
+        )
+    if incident_type is IncidentType.INVESTMENT_SCAM:
+        return Action(
+            "stop_paying",
+            _("Stop paying the platform"),
+            _(
+                "A platform that asks for a \"tax\", a fee or a deposit before you can withdraw is part of the scam, "
+                "and the balance it shows is not real. Do not send anything more."
+            ),
+        )
+    if incident_type is IncidentType.FAKE_SUPPORT:
+        return Action(
+            "stop_contact",
+            _("Stop talking to the \"support\" agent"),
+            _(
+                "Real support never asks for your recovery phrase or to move funds. Uninstall any remote-access app "
+                "they asked you to install (such as AnyDesk or TeamViewer)."
+            ),
+        )
+    if incident_type is IncidentType.FAKE_WALLET:
+        return Action(
+            "remove_app",
+            _("Delete the fake app"),
+            _("Remove it, and install wallets only from the wallet's official website or its official store page."),
+        )
+    return None
+
+
+def _keep_evidence() -> Action:
+    return Action(
+        "evidence",
+        _("Keep every trace"),
+        _(
+            "Keep the chats, screenshots, website addresses and transaction records; do not delete the conversation "
+            "or the app. You can add them to your case later."
+        ),
+    )
+
+
+def act_now(incident_type: IncidentType, country: str | None = None, wallet_app: str | None = None) -> list[Action]:
+    """What this victim should do now, most urgent first."""
+    actions: list[Action] = []
+    specific = _specific(incident_type)
+    if incident_type in _COMPROMISED_WALLET:
+        actions.append(_move_funds(incident_type))
+    if specific is not None and incident_type is not IncidentType.FAKE_WALLET:
+        actions.append(specific)
+    if incident_type in _APPROVALS:
+        actions.append(_revoke(wallet_app))
+    if incident_type not in _COMPROMISED_WALLET and incident_type is not IncidentType.ACCOUNT_TAKEOVER:
+        actions.append(_move_funds(incident_type))
+    if specific is not None and incident_type is IncidentType.FAKE_WALLET:
+        actions.append(specific)
+    actions += [_police(country), _recovery_scams(), _keep_evidence()]
+    return actions
+
+
+def as_text(actions: list[Action]) -> str:
+    """The checklist as plain text for an e-mail."""
+    parts = []
+    for number, action in enumerate(actions, start=1):
+        lines = [f"{number}. {action.title}", f"   {action.text}"]
+        lines += [f"   {link.label}: {link.url}" for link in action.links]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)

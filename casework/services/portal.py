@@ -1,0 +1,208 @@
+"""The victim's portal: opening a case with its reference and secret token, and what the victim adds to it later.
+
+Access: the reference names a case, the token opens it. A wrong token and an unknown reference take the same path
+(one query, one hash comparison) and the caller answers both the same way. After a successful opening only the
+reference is kept in the (signed) session, so the victim can move around the portal without the token in any URL.
+
+Additions (messages, more information, addresses, transaction hashes, files) each go through one function here,
+which runs the secret guard and the shared validators again (whatever the caller checked) and writes a CaseEvent
+with actor_label "victim". The caller commits.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from typing import TYPE_CHECKING
+
+from flask import session
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from casework.extensions import db
+from casework.models import (
+    AddressRole,
+    Case,
+    CaseAddress,
+    CaseEvent,
+    CaseFile,
+    Message,
+    MessageAuthor,
+    ReportedTransaction,
+)
+from casework.services import chains, uploads
+from casework.services.tokens import hash_token, token_matches
+from forms.portal import INFORMATION_MAX_CHARS, LABEL_MAX_CHARS, MESSAGE_MAX_CHARS, TX_NOTE_MAX_CHARS
+from forms.secrets import find_secret, secret_warning
+from forms.validators import InvalidInput, check_text_length, normalize_evm_address, normalize_tx_hash
+
+if TYPE_CHECKING:
+    from werkzeug.datastructures import FileStorage
+
+VICTIM = "victim"
+PORTAL_PATH = "/track"  # where the portal is served; e-mails link here (never with the token)
+SESSION_KEY = "track_cases"
+MAX_REMEMBERED_CASES = 5
+MAX_REFERENCE_LENGTH = 64
+# Compared against when the reference is unknown, so that path costs what a wrong token costs.
+_DUMMY_HASH = hash_token(secrets.token_urlsafe(24))
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+_LINK = re.compile(r"/track/([^/?#\s]+)/([^/?#\s]+)")
+# Control characters other than tab, line feed and carriage return: never meant, and PostgreSQL refuses NUL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class PortalError(ValueError):
+    """Something the victim sent cannot be accepted; `message` is translated and safe to show them."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def normalize_reference(text: str) -> str:
+    """A typed case reference in the stored form: full-width folded, invisible characters dropped, upper case."""
+    cleaned = _CONTROL.sub("", unicodedata.normalize("NFKC", text).translate(_INVISIBLE)).strip().upper()
+    return cleaned[:MAX_REFERENCE_LENGTH]
+
+
+def parse_access(reference: str, code: str) -> tuple[str, str]:
+    """The reference and token from the tracking form; the code may be the whole private link pasted in."""
+    code = code.strip()
+    match = _LINK.search(code)
+    if match:
+        return normalize_reference(reference or match.group(1)), match.group(2)
+    return normalize_reference(reference), code
+
+
+def open_case(reference: str, token: str) -> Case | None:
+    """The case this reference and token open, or None; an unknown reference and a wrong token cost the same."""
+    case = db.session.scalar(select(Case).where(Case.reference == normalize_reference(reference)))
+    matches = token_matches(token, case.access_token_hash if case is not None else _DUMMY_HASH)
+    return case if case is not None and matches else None
+
+
+def remember_access(case: Case) -> None:
+    """Keep the case's reference (never the token) in the session, the most recent first."""
+    remembered = [ref for ref in session.get(SESSION_KEY, []) if ref != case.reference]
+    session[SESSION_KEY] = [case.reference, *remembered][:MAX_REMEMBERED_CASES]
+
+
+def forget_access(reference: str) -> None:
+    """Stop this browser session from opening the case without the private link."""
+    wanted = normalize_reference(reference)
+    session[SESSION_KEY] = [ref for ref in session.get(SESSION_KEY, []) if ref != wanted]
+
+
+def remembered_references() -> list[str]:
+    """The references this session has opened."""
+    return list(session.get(SESSION_KEY, []))
+
+
+def case_in_session(reference: str) -> Case | None:
+    """The case if this session opened it with its token, else None."""
+    wanted = normalize_reference(reference)
+    if wanted not in session.get(SESSION_KEY, []):
+        return None
+    return db.session.scalar(select(Case).where(Case.reference == wanted))
+
+
+def checked_text(text: str, max_chars: int, *, required: bool) -> str:
+    """Free text as it may be stored: control characters (NUL included) dropped, CRLF as LF, trimmed; refused
+    with PortalError when it holds a secret, is too long, or is empty when required."""
+    text = _CONTROL.sub("", text)
+    finding = find_secret(text)
+    if finding is not None:
+        raise PortalError(secret_warning(finding.kind))
+    try:
+        text = check_text_length(text, max_chars=max_chars).strip()
+    except InvalidInput as error:
+        raise PortalError(error.message) from None
+    if required and not text:
+        raise PortalError(_("Write something first."))
+    return text
+
+
+def _configured_chain(chain_id: int) -> int:
+    if chain_id not in chains.registry():
+        raise PortalError(_("Choose a chain from the list."))
+    return chain_id
+
+
+def send_victim_message(case: Case, body: str) -> Message:
+    """A message from the victim to their handler."""
+    body = checked_text(body, MESSAGE_MAX_CHARS, required=True)
+    message = Message(case=case, author_kind=MessageAuthor.VICTIM, body=body)
+    db.session.add(message)
+    CaseEvent.record(case, None, "message", actor_label=VICTIM, author=VICTIM)
+    return message
+
+
+def add_information(case: Case, text: str) -> CaseEvent:
+    """More about what happened, kept as an append-only event (the original statement stays as it was filed)."""
+    text = checked_text(text, INFORMATION_MAX_CHARS, required=True)
+    return CaseEvent.record(case, None, "information_added", summary=text, actor_label=VICTIM)
+
+
+def add_address(case: Case, chain_id: int, address: str, role: AddressRole | str, label: str = "") -> CaseAddress:
+    """An address with its role; one the case already holds in that role is refused with a message."""
+    checked_text(address, 200, required=True)
+    try:
+        address = normalize_evm_address(address)
+    except InvalidInput as error:
+        raise PortalError(error.message) from None
+    chain_id = _configured_chain(chain_id)
+    try:
+        role = AddressRole(role)
+    except ValueError:
+        raise PortalError(_("Choose whose address this is from the list.")) from None
+    label = checked_text(label or "", LABEL_MAX_CHARS, required=False)
+    duplicate = db.session.scalar(
+        select(CaseAddress.id).where(
+            CaseAddress.case_id == case.id, CaseAddress.chain_id == chain_id,
+            CaseAddress.address == address, CaseAddress.role == role,
+        )
+    )
+    if duplicate is not None:
+        raise PortalError(_("This address is already on your case with that role."))
+    entry = CaseAddress(case=case, chain_id=chain_id, address=address, role=role, label=label or None)
+    db.session.add(entry)
+    CaseEvent.record(case, None, "address_added", actor_label=VICTIM, chain_id=chain_id, address=address, role=role)
+    return entry
+
+
+def add_transaction(case: Case, chain_id: int, tx_hash: str, note: str = "") -> ReportedTransaction:
+    """A transaction hash; one the case already holds on that chain is refused with a message."""
+    checked_text(tx_hash, 200, required=True)
+    try:
+        tx_hash = normalize_tx_hash(tx_hash)
+    except InvalidInput as error:
+        raise PortalError(error.message) from None
+    chain_id = _configured_chain(chain_id)
+    note = checked_text(note or "", TX_NOTE_MAX_CHARS, required=False)
+    duplicate = db.session.scalar(
+        select(ReportedTransaction.id).where(
+            ReportedTransaction.case_id == case.id, ReportedTransaction.chain_id == chain_id,
+            ReportedTransaction.tx_hash == tx_hash,
+        )
+    )
+    if duplicate is not None:
+        raise PortalError(_("This transaction is already on your case."))
+    entry = ReportedTransaction(case=case, chain_id=chain_id, tx_hash=tx_hash, note=note or None)
+    db.session.add(entry)
+    CaseEvent.record(case, None, "transaction_added", actor_label=VICTIM, chain_id=chain_id, tx_hash=tx_hash)
+    return entry
+
+
+def add_file(case: Case, upload: FileStorage) -> CaseFile:
+    """A file (screenshot, chat export, PDF), checked and stored by the upload service and attached to the case."""
+    already_there = {attached.id for attached in uploads.files_of_case(case)}
+    try:
+        attached = uploads.store_upload(upload.stream, upload.filename, case=case)
+    except uploads.UploadRejected as error:
+        raise PortalError(error.message) from None
+    if attached.id in already_there:
+        raise PortalError(_("This file is already on your case."))
+    CaseEvent.record(case, None, "file_added", actor_label=VICTIM, name=attached.original_name, sha256=attached.sha256)
+    return attached

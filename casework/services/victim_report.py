@@ -1,0 +1,268 @@
+"""What the victim sees of their case: the status in plain words, the victim-visible timeline, the thread, and their
+own PDF copy. A Case becomes a `reports.victim.VictimReport` (plain, translated text) here; templates never see the
+ORM objects.
+
+Only events on the VICTIM_VISIBLE list reach the victim, and their text is written here from the event's action and
+the data this application itself recorded: a staff member's summary (a status-change reason, say) is never shown.
+Internal notes are not events and never appear.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zoneinfo
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from flask_babel import get_locale, get_translations
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from casework.i18n import LANGUAGES
+from casework.models import (
+    AddressRole,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    MessageAuthor,
+    Resolution,
+    utcnow,
+)
+from casework.services import chains, uploads
+from casework.web import format_amount
+from reports.victim import (
+    TEMPLATE,
+    AddressLine,
+    ContactLine,
+    FileLine,
+    LossLine,
+    MessageLine,
+    TimelineEntry,
+    TransactionLine,
+    VictimReport,
+)
+
+# The status as the victim reads it: a short title and what it means for them.
+VICTIM_STATUS = {
+    CaseStatus.SUBMITTED: (
+        _l("Received"),
+        _l("We have received your report. A case handler will look at it soon; the most urgent cases come first."),
+    ),
+    CaseStatus.TRIAGE: (
+        _l("Being reviewed"),
+        _l("A case handler is reading your report and deciding what to do first."),
+    ),
+    CaseStatus.INVESTIGATING: (
+        _l("Under investigation"),
+        _l("We are tracing where your funds went on the blockchain and collecting the evidence that exchanges and "
+           "the police will need."),
+    ),
+    CaseStatus.ESCALATED: (
+        _l("Escalated"),
+        _l("Your case needs urgent or specialist attention and has been passed to a senior member of the team."),
+    ),
+    CaseStatus.RECOVERY: (
+        _l("Recovery in progress"),
+        _l("We know where funds went and are asking the exchanges or token issuers holding them to freeze or "
+           "return them. This can take weeks; we will write to you here."),
+    ),
+    CaseStatus.AWAITING_VICTIM: (
+        _l("Waiting for your answer"),
+        _l("We need something from you to continue. Read the latest message below and reply there."),
+    ),
+    CaseStatus.CLOSED: (_l("Closed"), _l("Your case is closed.")),
+}
+CLOSED_EXPLANATIONS = {
+    Resolution.RECOVERED: _l("Your case is closed: the funds were recovered."),
+    Resolution.PARTIALLY_RECOVERED: _l("Your case is closed: part of the funds was recovered."),
+    Resolution.UNRECOVERABLE: _l(
+        "Your case is closed: we could not recover the funds. The evidence stays on file and can still support a "
+        "police investigation."
+    ),
+    Resolution.DUPLICATE: _l("This case is closed because the same theft is handled in another case."),
+    Resolution.WITHDRAWN: _l("This case is closed because the report was withdrawn."),
+}
+# Addresses as the victim named them (the staff titles are for the console).
+VICTIM_ADDRESS_ROLE = {
+    AddressRole.VICTIM: _l("Your address"),
+    AddressRole.ATTACKER: _l("Thief or scammer"),
+    AddressRole.EXCHANGE_DEPOSIT: _l("Exchange deposit"),
+    AddressRole.INTERMEDIARY: _l("Funds passed through"),
+}
+
+
+def _status_entry(event: CaseEvent) -> str | None:
+    try:
+        status = CaseStatus(event.data.get("after"))
+    except ValueError:
+        return None
+    return _("Your case is now: %(status)s", status=VICTIM_STATUS[status][0])
+
+
+def _message_entry(event: CaseEvent) -> str:
+    if event.actor_label == "victim":
+        return _("You sent a message.")
+    return _("Your case handler sent you a message.")
+
+
+# action -> the victim's sentence for it (None: leave the event out). Every other action stays staff-only.
+VICTIM_VISIBLE: dict[str, Callable[[CaseEvent], str | None]] = {
+    "submitted": lambda event: _("You submitted your report."),
+    "status": _status_entry,
+    "assigned": lambda event: _("A case handler was assigned to your case."),
+    "message": _message_entry,
+    "evidence": lambda event: _("On-chain evidence was recorded for your case."),
+    "information_added": lambda event: _("You added information."),
+    "address_added": lambda event: _("You added an address."),
+    "transaction_added": lambda event: _("You added a transaction hash."),
+    "file_added": lambda event: _("You added a file."),
+    "report_downloaded": lambda event: _("A copy of your report was downloaded."),
+}
+
+
+def _victim_detail(event: CaseEvent) -> str:
+    """What the victim themselves added, shown under the entry; nothing for anyone else's events."""
+    if event.actor_label != "victim":
+        return ""
+    data = event.data or {}
+    if event.action == "information_added":
+        return event.summary
+    if event.action == "address_added":
+        return str(data.get("address", ""))
+    if event.action == "transaction_added":
+        return str(data.get("tx_hash", ""))
+    if event.action == "file_added":
+        return str(data.get("name", ""))
+    return ""
+
+
+class _Clock:
+    """Times in the victim's own zone with the zone written out (UTC when the case has no usable zone)."""
+
+    def __init__(self, zone_name: str | None) -> None:
+        try:
+            self.zone = zoneinfo.ZoneInfo(zone_name) if zone_name else UTC
+            self.name = zone_name or "UTC"
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            self.zone, self.name = UTC, "UTC"
+
+    def __call__(self, moment: datetime | None) -> str:
+        if moment is None:
+            return ""
+        return f"{moment.astimezone(self.zone):%Y-%m-%d %H:%M} ({self.name})"
+
+
+def _victim_events(case: Case) -> list[tuple[CaseEvent, str]]:
+    """The victim-visible events with their sentence, oldest first; a run of evidence captures is shown once."""
+    kept: list[tuple[CaseEvent, str]] = []
+    previous_action = None
+    for event in case.events:
+        describe = VICTIM_VISIBLE.get(event.action)
+        title = describe(event) if describe else None
+        if title is None or (event.action == "evidence" and previous_action == "evidence"):
+            continue
+        previous_action = event.action
+        kept.append((event, title))
+    return kept
+
+
+def victim_timeline(case: Case) -> list[TimelineEntry]:
+    """The timeline the victim sees, oldest first, times in the victim's zone."""
+    clock = _Clock(case.victim_timezone)
+    return [
+        TimelineEntry(clock(event.created_at), event.created_at.isoformat(), title, _victim_detail(event))
+        for event, title in _victim_events(case)
+    ]
+
+
+def _files(case: Case, clock: _Clock) -> tuple[FileLine, ...]:
+    return tuple(
+        FileLine(f.original_name, _("%(kb)s KB", kb=format_amount(-(-f.size // 1024), 0)), f.sha256,
+                 clock(f.uploaded_at))
+        for f in uploads.files_of_case(case)
+    )
+
+
+def _status_text(case: Case) -> tuple[str, str]:
+    title, explanation = VICTIM_STATUS[case.status]
+    if case.status is CaseStatus.CLOSED and case.resolution in CLOSED_EXPLANATIONS:
+        explanation = CLOSED_EXPLANATIONS[case.resolution]
+    return str(title), str(explanation)
+
+
+def _consents(case: Case) -> tuple[str, ...]:
+    reporter = case.reporter
+    if reporter is None:
+        return ()
+    given = [
+        (reporter.consent_law_enforcement, _("the police and other law enforcement")),
+        (reporter.consent_exchanges, _("exchanges and stablecoin issuers")),
+        (reporter.consent_consumer_agencies, _("consumer-protection agencies")),
+    ]
+    return tuple(text for consented, text in given if consented)
+
+
+def build_victim_report(case: Case, *, now: datetime | None = None) -> VictimReport:
+    """The victim's view of their case, translated into the current locale."""
+    clock = _Clock(case.victim_timezone)
+    status_title, status_explanation = _status_text(case)
+    reporter = case.reporter
+    timeline = victim_timeline(case)
+    additions = tuple(
+        TimelineEntry(clock(event.created_at), event.created_at.isoformat(), _("You added information."), event.summary)
+        for event in case.events if event.action == "information_added" and event.actor_label == "victim"
+    )
+    return VictimReport(
+        reference=case.reference,
+        language="zh-Hans" if str(get_locale()).startswith("zh") else "en",
+        generated_at=clock(now or utcnow()),
+        status_title=status_title,
+        status_explanation=status_explanation,
+        incident_type=case.incident_type.title,
+        submitted_at=clock(case.submitted_at),
+        incident_at=clock(case.incident_at) or None,
+        discovered_at=clock(case.discovered_at) or None,
+        time_zone=case.victim_timezone,
+        wallet_app=case.wallet_app,
+        first_contact=case.first_contact,
+        chains=tuple(chains.chain_name(chain_id) for chain_id in case.chain_ids),
+        statement=case.summary,
+        losses=tuple(
+            LossLine(format_amount(loss.amount_raw, loss.decimals), loss.asset_symbol, chains.chain_name(loss.chain_id),
+                     loss.token_address,
+                     f"{format_amount(loss.fiat_value_cents, 2)} {loss.fiat_currency}"
+                     if loss.fiat_value_cents is not None and loss.fiat_currency else None)
+            for loss in case.losses
+        ),
+        addresses=tuple(
+            AddressLine(str(VICTIM_ADDRESS_ROLE.get(a.role, _("Other"))), a.address, chains.chain_name(a.chain_id),
+                        a.label or "")
+            for a in case.addresses
+        ),
+        transactions=tuple(
+            TransactionLine(tx.tx_hash, chains.chain_name(tx.chain_id), tx.note or "") for tx in case.transactions
+        ),
+        files=_files(case, clock),
+        additions=additions,
+        timeline=tuple(timeline),
+        messages=tuple(
+            MessageLine(clock(m.created_at), m.created_at.isoformat(),
+                        _("You") if m.author_kind is MessageAuthor.VICTIM else _("Your case handler"),
+                        m.author_kind is MessageAuthor.VICTIM, m.body)
+            for m in case.messages
+        ),
+        contact=ContactLine(reporter.name, reporter.email, reporter.phone, reporter.country,
+                            LANGUAGES.get(reporter.preferred_language, reporter.preferred_language))
+        if reporter is not None else None,
+        consents=_consents(case),
+    )
+
+
+def render_victim_copy(case: Case) -> bytes:
+    """The victim's PDF copy in the current locale; the download is logged on the case (the caller commits)."""
+    from reports.render import render_pdf  # loads WeasyPrint on first use, not at app start-up
+
+    pdf = render_pdf(TEMPLATE, build_victim_report(case), translations=get_translations())
+    CaseEvent.record(case, None, "report_downloaded", actor_label="victim", sha256=hashlib.sha256(pdf).hexdigest(),
+                     size=len(pdf))
+    return pdf

@@ -1,0 +1,132 @@
+"""A victim on a phone reports a theft through the whole wizard, in English and in Chinese, in a real browser;
+the confirmation shows the case reference, the private tracking link and the act-now checklist, and the
+confirmation e-mail reaches a real SMTP server."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from email.header import decode_header, make_header
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from casework.extensions import db
+from casework.models import Case
+from casework.services import mail
+
+pytestmark = pytest.mark.e2e
+
+VICTIM = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+ATTACKER = "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359"
+TX_HASH = "0x" + "3c" * 32
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+VICTIMS = {
+    "en": {"zone": "America/New_York", "country": "US", "name": "Jane Doe", "phone": "+1 212 555 0143",
+           "step": "Step 1 of 7", "police": "IC3", "subject": "Your report"},
+    "zh_Hans_CN": {"zone": "Asia/Shanghai", "country": "CN", "name": "李伟", "phone": "138 0013 8000",
+                   "step": "第 1 步，共 7 步", "police": "报案回执", "subject": "您的报告"},
+}
+
+
+def local(zone: str, hours_ago: float) -> str:
+    return (datetime.now(UTC) - timedelta(hours=hours_ago)).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
+
+
+def next_step(page, name: str) -> None:
+    """Screenshot the step as filled in, press the primary button, and check the page fits a phone's width."""
+    page.screenshot_step(name)
+    page.click(".wizard-buttons button.primary")
+    page.wait_for_load_state()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.locator(".field-error").count() == 0, page.inner_text("main")
+
+
+@pytest.mark.parametrize("language", ["en", "zh_Hans_CN"])
+def test_a_victim_reports_a_theft_from_a_phone(live_server, phone_page, smtp_server, app, language):
+    app.config.update(MAIL_SERVER=smtp_server.host, MAIL_PORT=smtp_server.port, PUBLIC_URL=live_server)
+    victim = VICTIMS[language]
+    page = phone_page
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(live_server + "/")
+    if language != "en":
+        page.select_option("#lang", language)
+        page.click(".language-switch button")
+        page.wait_for_load_state()
+    page.screenshot_step("landing")
+    page.click(".cta a.button")
+    page.wait_for_url("**/report/")
+    page.click("main a.button.primary")
+    page.wait_for_url("**/report/step/1")
+    assert victim["step"] in page.inner_text(".wizard-progress")
+
+    page.check("input[name=incident_type][value=fake_support]")
+    page.select_option("#time_zone", victim["zone"])
+    page.fill("#incident_at", local(victim["zone"], 6))
+    page.fill("#discovered_at", local(victim["zone"], 5))
+    page.check("input[name=wallet_app][value=imToken]")
+    page.fill("#first_contact", "“客服” on Telegram <b>urgent</b>")
+    page.fill("#resume_email", "victim@example.org")
+    next_step(page, "1-what-happened")
+
+    page.check("input[name=chain_ids][value='1']")
+    page.fill("#victim_addresses", VICTIM.lower())
+    next_step(page, "2-wallet")
+
+    page.fill("#tx_1", TX_HASH)
+    next_step(page, "3-transactions")
+
+    page.select_option("#losses-0-chain_id", "1")
+    page.select_option("#losses-0-asset", "USDT")
+    page.fill("#losses-0-amount", "12,000.25")
+    page.fill("#losses-0-fiat_value", "12000.25")
+    page.select_option("#losses-0-fiat_currency", "USD")
+    next_step(page, "4-losses")
+
+    page.fill("#attacker_addresses", ATTACKER)
+    page.fill("#social", "@fake_imtoken_support")
+    page.check("input[name=exchanges][value=Binance]")
+    next_step(page, "5-other-side")
+
+    page.fill("#statement", "A fake imToken support agent on Telegram asked me to 'verify' my wallet; "
+                            "then my USDT was sent to an unknown address. <script>alert(1)</script>")
+    page.set_input_files("#files", files=[{"name": "chat.png", "mimeType": "image/png", "buffer": PNG}])
+    page.click("button[value=upload]")
+    page.wait_for_load_state()
+    assert "chat.png" in page.inner_text(".file-list")
+    page.fill("#police_report_number", "2026-0042")
+    next_step(page, "6-evidence")
+
+    page.fill("#name", victim["name"])
+    page.select_option("#country", victim["country"])
+    page.fill("#email", "victim@example.org")
+    page.fill("#phone", victim["phone"])
+    page.check("#consent_law_enforcement")
+    page.check("#consent_exchanges")
+    next_step(page, "7-contact")
+
+    page.wait_for_url("**/report/review")
+    review = page.inner_text("main")
+    assert "12,000.25 USDT" in review and VICTIM in review and "<script>alert(1)</script>" in review
+    page.screenshot_step("8-review")
+    page.click(".wizard-submit button.primary")
+    page.wait_for_url("**/report/done")
+    page.screenshot_step("9-confirmation")
+
+    case = db.session.scalars(select(Case)).one()
+    assert page.inner_text(".case-reference") == case.reference
+    tracking = page.get_attribute("#tracking-link", "href")
+    assert re.fullmatch(rf"{re.escape(live_server)}/track/{case.reference}/[A-Za-z0-9_-]{{32}}", tracking)
+    checklist = page.inner_text(".checklist")
+    assert "revoke.cash" in checklist and victim["police"] in checklist and "AnyDesk" in checklist
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert dialogs == []
+
+    assert mail.send_pending() == 2  # the resume link, then the confirmation
+    confirmation = next(m for m in smtp_server.messages if case.reference in m["Subject"])
+    assert victim["subject"] in str(make_header(decode_header(confirmation["Subject"])))
+    body = confirmation.get_payload(decode=True).decode("utf-8")
+    assert tracking in body and victim["police"] in body and "revoke.cash" in body
