@@ -25,9 +25,11 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 VICTIMS = {
     "en": {"zone": "America/New_York", "country": "US", "name": "Jane Doe", "phone": "+1 212 555 0143",
-           "step": "Step 1 of 7", "police": "IC3", "subject": "Your report"},
+           "step": "Step 1 of 7", "police": "IC3", "subject": "Your report", "status": "Received",
+           "send": "Send message", "sent": "Your message was sent.", "message": "Is there anything else you need?"},
     "zh_Hans_CN": {"zone": "Asia/Shanghai", "country": "CN", "name": "李伟", "phone": "138 0013 8000",
-                   "step": "第 1 步，共 7 步", "police": "报案回执", "subject": "您的报告"},
+                   "step": "第 1 步，共 7 步", "police": "报案回执", "subject": "您的报告", "status": "已收到",
+                   "send": "发送留言", "sent": "您的留言已发送。", "message": "还需要我提供什么材料吗？"},
 }
 
 
@@ -130,3 +132,16 @@ def test_a_victim_reports_a_theft_from_a_phone(live_server, phone_page, smtp_ser
     assert victim["subject"] in str(make_header(decode_header(confirmation["Subject"])))
     body = confirmation.get_payload(decode=True).decode("utf-8")
     assert tracking in body and victim["police"] in body and "revoke.cash" in body
+
+    # The victim follows the private link from the confirmation and writes to the handler.
+    page.goto(tracking)
+    page.wait_for_url(f"**/track/{case.reference}")
+    assert victim["status"] in page.inner_text(".status-title")
+    page.screenshot_step("10-tracking")
+    page.fill("#message-body", victim["message"])
+    page.click(f"#messages button:has-text('{victim['send']}')")
+    page.wait_for_load_state()
+    assert victim["sent"] in page.inner_text("main")
+    assert victim["message"] in page.inner_text("#messages")
+    page.screenshot_step("11-message-sent")
+    assert dialogs == []
