@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, url_for
@@ -13,7 +14,7 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField
 from wtforms.validators import DataRequired, NumberRange
 
 from casework.extensions import db
-from casework.models import EvidenceJob, JobStatus, TraceRun
+from casework.models import Case, EvidenceJob, JobStatus, TraceRun
 from casework.services import cases as case_service
 from casework.services import chains, jobs, tracing
 from evidence.graph_svg import render_flow_svg
@@ -73,16 +74,14 @@ def _run(queued: list[EvidenceJob], run_now: bool) -> None:
             flash(_("Did not finish: %(error)s", error=job.last_error or ""), "error")
 
 
-@bp.post("/capture")
-@login_required
-def capture(reference: str):
+def _queue_and_run(reference: str, form: FlaskForm, make_jobs: Callable[[Case], list[EvidenceJob]]):
+    """The shared shape of the evidence actions: check the form, queue the jobs, run them now if asked."""
     case = case_service.get_for(current_user, reference)
-    form = CaptureForm()
     if not form.validate_on_submit():
         _form_errors(form)
         return _back(case.reference)
     try:
-        queued = jobs.capture_reported(case, actor=current_user)
+        queued = make_jobs(case)
         db.session.commit()
     except jobs.JobError as exc:
         db.session.rollback()
@@ -92,45 +91,33 @@ def capture(reference: str):
     return _back(case.reference)
 
 
+@bp.post("/capture")
+@login_required
+def capture(reference: str):
+    return _queue_and_run(reference, CaptureForm(), lambda case: jobs.capture_reported(case, actor=current_user))
+
+
 @bp.post("/discover")
 @login_required
 def discover(reference: str):
-    case = case_service.get_for(current_user, reference)
     form = DiscoverForm()
-    if not form.validate_on_submit():
-        _form_errors(form)
-        return _back(case.reference)
-    since = datetime.combine(form.since.data, time.min, UTC)
-    until = datetime.combine(form.until.data, time.min, UTC) + timedelta(days=1)
-    try:
-        job = jobs.queue_discovery(case, form.chain_id.data, since, until, actor=current_user)
-        db.session.commit()
-    except jobs.JobError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return _back(case.reference)
-    _run([job], form.run_now.data)
-    return _back(case.reference)
+
+    def queue(case: Case) -> list[EvidenceJob]:
+        since = datetime.combine(form.since.data, time.min, UTC)
+        until = datetime.combine(form.until.data, time.min, UTC) + timedelta(days=1)
+        return [jobs.queue_discovery(case, form.chain_id.data, since, until, actor=current_user)]
+
+    return _queue_and_run(reference, form, queue)
 
 
 @bp.post("/trace")
 @login_required
 def trace(reference: str):
-    case = case_service.get_for(current_user, reference)
     form = TraceForm()
-    if not form.validate_on_submit():
-        _form_errors(form)
-        return _back(case.reference)
-    try:
-        job = jobs.queue_trace(case, form.chain_id.data, depth=form.depth.data, breadth=form.breadth.data,
-                               actor=current_user)
-        db.session.commit()
-    except jobs.JobError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return _back(case.reference)
-    _run([job], form.run_now.data)
-    return _back(case.reference)
+    return _queue_and_run(reference, form, lambda case: [
+        jobs.queue_trace(case, form.chain_id.data, depth=form.depth.data, breadth=form.breadth.data,
+                         actor=current_user)
+    ])
 
 
 @bp.post("/transfers/<int:transfer_id>/confirm")

@@ -170,3 +170,32 @@ def test_an_address_in_two_cases_links_the_cases(client, login, make_user, make_
     page = client.get(f"/staff/cases/{first.case.reference}").get_data(as_text=True)
     assert "Addresses seen in other cases" in page
     assert f'href="/staff/cases/{second.case.reference}"' in page
+
+
+def test_a_handler_discovers_from_the_case_page_and_marks_the_theft(client, login, make_user, demo_cases,
+                                                                   staged_thefts):
+    case = demo_cases[IncidentType.LEAKED_SECRET]
+    login(make_user(Role.HANDLER))
+    url = f"/staff/cases/{case.reference}"
+    since, until = _window(case)
+    response = client.post(url + "/evidence/discover", data={
+        "csrf_token": csrf_token(client, url), "chain_id": "31337", "since": since.date().isoformat(),
+        "until": until.date().isoformat(), "run_now": "y"})
+    assert response.status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert "outgoing transfers and approvals found" in page
+    drain = next(t for t in tracing.outgoing_from_victims(case) if t.kind is TransferKind.NATIVE)
+    confirm = client.post(f"{url}/evidence/transfers/{drain.id}/confirm", data={"csrf_token": csrf_token(client, url)})
+    assert confirm.status_code == 302
+    db.session.expire_all()
+    assert drain.tx_hash in {t.tx_hash for t in db.session.get(Case, case.id).transactions}
+
+
+def test_a_reversed_discovery_window_is_refused(client, login, make_user, demo_cases):
+    case = demo_cases[IncidentType.LEAKED_SECRET]
+    login(make_user(Role.HANDLER))
+    url = f"/staff/cases/{case.reference}"
+    client.post(url + "/evidence/discover", data={
+        "csrf_token": csrf_token(client, url), "chain_id": "31337", "since": "2026-11-20", "until": "2026-11-10",
+        "run_now": "y"})
+    assert "The end of the window must be after its start." in client.get(url).get_data(as_text=True)
