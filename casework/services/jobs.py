@@ -58,13 +58,15 @@ def enqueue(case: Case, kind: str, params: dict[str, Any], *, actor: User | None
     return job
 
 
-def capture_reported(case: Case, *, actor: User | None) -> list[EvidenceJob]:
-    """Queue one capture job per chain the victim reported transaction hashes on."""
+def capture_reported(case: Case, *, actor: User | None, on_chain: int | None = None) -> list[EvidenceJob]:
+    """Queue one capture job per chain the victim reported transaction hashes on, or, with on_chain,
+    one job that looks for all of them on that chain (victims often name the wrong chain)."""
     by_chain: dict[int, list[str]] = {}
     for tx in case.transactions:
-        by_chain.setdefault(tx.chain_id, []).append(tx.tx_hash)
+        by_chain.setdefault(on_chain if on_chain is not None else tx.chain_id, []).append(tx.tx_hash)
     if not by_chain:
         raise JobError(_("The victim gave no transaction hashes: run a discovery from their address instead."))
+    by_chain = {chain_id: list(dict.fromkeys(hashes)) for chain_id, hashes in by_chain.items()}
     return [
         enqueue(case, "capture", {"chain_id": chain_id, "tx_hashes": hashes}, actor=actor)
         for chain_id, hashes in sorted(by_chain.items())
@@ -87,7 +89,8 @@ def _run_capture(job: EvidenceJob, case: Case, actor: User | None) -> str:
     summary = _("%(found)d captured, %(transfers)d value movements", found=len(capture.found),
                 transfers=len(transfers))
     if capture.not_found:
-        summary += "; " + _("not found on %(chain)s: %(hashes)s", chain=chain.name, hashes=", ".join(capture.not_found))
+        summary += "; " + _("not found on %(chain)s (try another chain): %(hashes)s", chain=chain.name,
+                            hashes=", ".join(capture.not_found))
     if capture.pending:
         summary += "; " + _("not yet mined: %(hashes)s", hashes=", ".join(capture.pending))
     return summary

@@ -25,6 +25,8 @@ bp = Blueprint("evidence", __name__, url_prefix="/staff/cases/<reference>/eviden
 
 class CaptureForm(FlaskForm):
     run_now = BooleanField(default=True)
+    # Empty: each hash on the chain the victim named; a chain: every hash looked for there.
+    chain_id = SelectField(_l("Chain"), coerce=lambda value: int(value) if value else None, validate_choice=False)
 
 
 class ChainForm(FlaskForm):
@@ -94,7 +96,11 @@ def _queue_and_run(reference: str, form: FlaskForm, make_jobs: Callable[[Case], 
 @bp.post("/capture")
 @login_required
 def capture(reference: str):
-    return _queue_and_run(reference, CaptureForm(), lambda case: jobs.capture_reported(case, actor=current_user))
+    form = CaptureForm()
+    if form.chain_id.data is not None and form.chain_id.data not in chains.registry():
+        form.chain_id.data = None
+    return _queue_and_run(reference, form, lambda case: jobs.capture_reported(case, actor=current_user,
+                                                                               on_chain=form.chain_id.data))
 
 
 @bp.post("/discover")

@@ -157,7 +157,7 @@ def test_a_hash_unknown_to_the_chain_is_reported_not_an_error(app, devnet, phish
     jobs.run_due_jobs()
     db.session.refresh(job)
     assert job.status is JobStatus.DONE
-    assert "not found on Local devnet: 0x" + "12" * 32 in job.progress
+    assert "not found on Local devnet (try another chain): 0x" + "12" * 32 in job.progress
 
 
 def test_a_handler_runs_a_capture_from_the_case_page_and_sees_the_movements(
@@ -184,3 +184,19 @@ def test_legal_staff_cannot_start_captures(client, make_user, login, phishing_ca
     response = client.post(url + "/evidence/capture", data={"csrf_token": csrf_token(client, url), "run_now": "y"})
     assert response.status_code == 403
     assert _count(EvidenceJob) == 0
+
+
+def test_hashes_reported_on_the_wrong_chain_can_be_looked_for_on_another(app, devnet, make_case, staged_thefts):
+    from casework.models import ReportedTransaction
+
+    theft = staged_thefts.theft(staging.APPROVAL_PHISHING)
+    case = make_case().case  # the factory reports a hash on Ethereum (chain 1)
+    case.transactions.append(ReportedTransaction(chain_id=1, tx_hash=theft.step("drain").tx_hash))
+    db.session.commit()
+    [job] = jobs.capture_reported(case, actor=None, on_chain=31337)
+    assert job.params["chain_id"] == 31337 and len(job.params["tx_hashes"]) == 2
+    db.session.commit()
+    jobs.run_due_jobs()
+    db.session.refresh(job)
+    assert job.status is JobStatus.DONE
+    assert "1 captured" in job.progress and "not found on Local devnet (try another chain)" in job.progress
