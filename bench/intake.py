@@ -4,10 +4,11 @@ Run: .venv/bin/python bench/intake.py
 
 Creates a scratch PostgreSQL database (CASEWORK_BENCH_DATABASE_URL, default
 postgresql://postgres@127.0.0.1:5432/casework_bench, dropped and recreated; the production backend), migrates
-it, and prepares complete drafts: one filled in through the real wizard, copied under fresh resume tokens, each
-with its own signed session. It then starts gunicorn with 2 workers serving the application, and another with 2
-workers serving a bare Flask endpoint, both on loopback, and sends the same bounded load to each: CONCURRENCY
-clients posting SUBMITS requests (final submits of distinct drafts; plain form posts to the bare endpoint).
+it, and prepares complete drafts: one filled in through the real wizard and reviewed (as every victim does before
+the submit button), copied under fresh resume tokens, each with its own signed session. It then starts gunicorn
+with 2 workers serving the application, and another with 2 workers serving a bare Flask endpoint, both on
+loopback, and sends the same bounded load to each: CONCURRENCY clients posting SUBMITS requests (final submits
+of distinct drafts; plain form posts to the bare endpoint).
 Rate limits are switched off for the run: all the load comes from one address.
 Prints submits per second and p50/p99 latency of each, updates this benchmark's section of bench/RESULTS.md,
 and exits 1 when a target is missed.
@@ -104,12 +105,16 @@ def prepare_drafts(count: int, upload_dir: str) -> list[tuple[str, str]]:
     app = create_app({"WTF_CSRF_ENABLED": True})
     with app.app_context():
         upgrade()
-        fill_wizard(app.test_client())
+        victim = app.test_client()
+        fill_wizard(victim)
+        # The submit button is on the review page: every real submit follows a review of the same answers.
+        assert victim.get("/report/review").status_code == 200
         template = db.session.scalars(db.select(ReportDraft)).one()
         tokens = []
         for _ in range(count):
             draft, token = intake.new_draft(template.locale)
             draft.answers, draft.completed_steps = template.answers, template.completed_steps
+            draft.reviewed_digest, draft.reviewed_report = template.reviewed_digest, template.reviewed_report
             tokens.append(token)
         db.session.commit()
         db.engine.dispose()
@@ -204,8 +209,9 @@ def write_results(rows: list[tuple[str, float, float, float, int]], verdicts: li
         "",
         f"Rerun: `.venv/bin/python bench/intake.py` (last run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC). gunicorn with "
         f"{WORKERS} sync workers on loopback, PostgreSQL, {CONCURRENCY} concurrent clients, {SUBMITS} requests each "
-        f"after {WARMUP} warm-up requests; every submit files a complete seven-step draft (all steps validated "
-        "again, case, reporter, loss, addresses, transactions, event, outbox e-mail, draft deleted) in one "
+        f"after {WARMUP} warm-up requests; every submit files a complete, reviewed seven-step draft (the report "
+        "validated at review reused while the answers are unchanged, case, reporter, loss, addresses, "
+        "transactions, event, outbox e-mail, draft deleted) in one "
         f"transaction. The machine has {os.cpu_count()} CPUs, shared by the clients and the servers.",
         "",
         "| Endpoint | Requests/s | p50 | p99 | Errors |",

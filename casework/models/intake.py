@@ -37,6 +37,10 @@ class ReportDraft(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Moved forward at every save: a draft left alone for 30 days expires.
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # Written by the review page once every step passed validation: a digest of what it validated (answers,
+    # language, chains offered) and the report it built, which the submit reuses while the digest still matches.
+    reviewed_digest: Mapped[str | None] = mapped_column(String(64))
+    reviewed_report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     def __repr__(self) -> str:
         return f"<ReportDraft {self.id} step {self.step}>"

@@ -2,13 +2,20 @@
 
 The draft keeps each step's answers as form data; `report_from_answers` rebuilds and validates every step's form
 again (the server is the authority, and time has passed since the step was saved) before building the NewReport.
+The review page does that and keeps the report on the draft with a digest of what it validated
+(`report_for_review`); the submit that follows reuses it while the draft still holds exactly those answers
+(`report_to_submit`), and validates again otherwise.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import hashlib
+import json
 import zoneinfo
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from babel import Locale
@@ -16,7 +23,7 @@ from eth_utils import to_checksum_address
 from flask_babel import get_locale
 
 from casework.i18n import LANGUAGES
-from casework.models import AddressRole, IncidentType
+from casework.models import AddressRole, IncidentType, ReportDraft
 from casework.services import chains as chain_registry
 from casework.services.intake import AddressInput, LossInput, NewReport, ReporterInput, TransactionInput
 from evidence.stablecoins import stablecoins_on
@@ -227,4 +234,78 @@ def report_from_answers(answers: Mapping[str, Any], locale: str, choices: Wizard
                           if lines(other_side[kind].data)},
         prior_reports={name: evidence[name].data.strip() for name in PRIOR_REPORT_LABELS
                        if (evidence[name].data or "").strip()},
+    )
+
+
+def answers_digest(answers: Mapping[str, Any], locale: str, choices: WizardChoices) -> str:
+    """A SHA-256 of what validating a draft depends on: its answers, its language and the chains offered.
+
+    Time is left out on purpose: passing time never makes a validated report invalid (dates may not lie in the
+    future, nothing has a lower bound).
+    """
+    material = [answers, locale, [dataclasses.astuple(chain) for chain in choices.chains]]
+    encoded = json.dumps(material, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def report_for_review(draft: ReportDraft, choices: WizardChoices) -> NewReport:
+    """Validate every step of the draft and build its report; StepInvalid names the first step that fails.
+
+    The report is kept on the draft with the digest of what was validated (the caller commits), for the submit.
+    """
+    report = report_from_answers(draft.answers, draft.locale, choices)
+    digest = answers_digest(draft.answers, draft.locale, choices)
+    if draft.reviewed_digest != digest:
+        draft.reviewed_digest, draft.reviewed_report = digest, _as_plain(report)
+    return report
+
+
+def report_to_submit(draft: ReportDraft, choices: WizardChoices) -> NewReport:
+    """The report the review page built, if the draft still holds the answers it validated; else validated again."""
+    reviewed = draft.reviewed_report
+    if reviewed is not None and draft.reviewed_digest == answers_digest(draft.answers, draft.locale, choices):
+        return _from_plain(reviewed)
+    return report_from_answers(draft.answers, draft.locale, choices)
+
+
+def _as_plain(report: NewReport) -> dict[str, Any]:
+    """A NewReport as JSON values (enums by value, times in ISO 8601); `_from_plain` turns it back."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, IncidentType | AddressRole):
+            return value.value
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if dataclasses.is_dataclass(value):
+            return {item.name: plain(getattr(value, item.name)) for item in dataclasses.fields(value)}
+        if isinstance(value, tuple | list):
+            return [plain(item) for item in value]
+        if isinstance(value, Mapping):
+            return {key: plain(item) for key, item in value.items()}
+        return value
+
+    return plain(report)
+
+
+def _from_plain(data: Mapping[str, Any]) -> NewReport:
+    def moment(value: str | None) -> datetime | None:
+        return datetime.fromisoformat(value) if value is not None else None
+
+    return NewReport(
+        incident_type=IncidentType(data["incident_type"]),
+        reporter=ReporterInput(**data["reporter"]),
+        summary=data["summary"],
+        incident_at=moment(data["incident_at"]),
+        discovered_at=moment(data["discovered_at"]),
+        victim_timezone=data["victim_timezone"],
+        wallet_app=data["wallet_app"],
+        first_contact=data["first_contact"],
+        chain_ids=tuple(data["chain_ids"]),
+        losses=tuple(LossInput(**loss) for loss in data["losses"]),
+        addresses=tuple(AddressInput(**{**address, "role": AddressRole(address["role"])})
+                        for address in data["addresses"]),
+        transactions=tuple(TransactionInput(**tx) for tx in data["transactions"]),
+        exchanges_involved=tuple(data["exchanges_involved"]),
+        scammer_contacts={kind: tuple(values) for kind, values in data["scammer_contacts"].items()},
+        prior_reports=dict(data["prior_reports"]),
     )

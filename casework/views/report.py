@@ -163,10 +163,10 @@ def discard():
     return redirect(url_for(".step", number=1))
 
 
-def _report_or_redirect(draft: ReportDraft):
+def _report_or_redirect(draft: ReportDraft, build=report_answers.report_to_submit):
     """The complete report, or a redirect to the first step that needs the victim again."""
     try:
-        return report_answers.report_from_answers(draft.answers, draft.locale, report_answers.wizard_choices())
+        return build(draft, report_answers.wizard_choices())
     except report_answers.StepInvalid as invalid:
         flash(_("Please check this step again before sending your report."), "error")
         return redirect(_step_url(invalid.step))
@@ -177,17 +177,19 @@ def review():
     draft = _current_draft()
     if draft is None:
         return redirect(url_for(".start"))
-    report = _report_or_redirect(draft)
+    report = _report_or_redirect(draft, report_answers.report_for_review)
     if not isinstance(report, intake.NewReport):
         return report
-    files = uploads.files_of_draft(draft)
+    files = [{"name": f.original_name, "size": f.size} for f in uploads.files_of_draft(draft)]
+    completed = set(draft.completed_steps)
+    db.session.commit()  # the validated report, kept for the submit
     return render_template(
         "web/report/review.html",
         report=report,
-        files=[{"name": f.original_name, "size": f.size} for f in files],
+        files=files,
         steps=STEPS,
         number=len(STEPS) + 1,
-        completed=set(draft.completed_steps),
+        completed=completed,
         contact_titles=CONTACT_LABELS,
         prior_titles=PRIOR_REPORT_LABELS,
         country_name=report_answers.country_name(report.reporter.country),

@@ -22,7 +22,7 @@ from casework.models import (
     ReportExtras,
     utcnow,
 )
-from casework.services import intake
+from casework.services import intake, report_answers
 from casework.services.tokens import token_matches
 from tests.fixtures.factories import csrf_token
 
@@ -145,6 +145,41 @@ def test_a_whole_report_files_one_case_with_every_answer(client, app):
     assert confirmation.recipient == "victim@example.org"
     assert case.reference in confirmation.body_text and f"/track/{case.reference}/{token}" in confirmation.body_text
     assert "报案回执" in confirmation.body_text  # in the language the victim chose
+
+
+def test_the_submit_files_the_report_validated_at_review_without_validating_it_again(client, monkeypatch):
+    fill_wizard(client)
+    assert client.get("/report/review").status_code == 200
+    draft = the_draft()
+    reviewed = report_answers.report_from_answers(draft.answers, draft.locale, report_answers.wizard_choices())
+    assert report_answers.report_to_submit(draft, report_answers.wizard_choices()) == reviewed
+
+    def validated_again(*args, **kwargs):
+        raise AssertionError("the answers reviewed were validated again")
+
+    monkeypatch.setattr(report_answers, "report_from_answers", validated_again)
+    assert submit(client).headers["Location"].endswith("/report/done")
+    case = db.session.scalars(select(Case)).one()
+    assert case.reporter.name == "Li Wei" and [loss.amount_raw for loss in case.losses] == [2_500_500_000]
+
+
+def test_answers_changed_after_review_are_validated_again(client):
+    fill_wizard(client)
+    client.get("/report/review")
+    post_step(client, 7, {**answers()[7], "name": "Wang Fang"})
+    assert submit(client).headers["Location"].endswith("/report/done")
+    assert db.session.scalars(select(Case)).one().reporter.name == "Wang Fang"
+
+
+def test_an_answer_made_invalid_after_review_is_refused_at_submit(client):
+    fill_wizard(client)
+    client.get("/report/review")
+    draft = the_draft()
+    draft.answers = {**draft.answers, "wallet": {**draft.answers["wallet"], "victim_addresses": ["0x123"]}}
+    db.session.commit()
+    response = submit(client)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/report/step/2")
+    assert db.session.scalar(select(func.count(Case.id))) == 0
 
 
 def test_the_resume_link_is_emailed_once_and_opens_the_draft_elsewhere(client, app):
