@@ -6,7 +6,9 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import case as sql_case
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import NotFound
 
@@ -25,18 +27,23 @@ def format_reference(year: int, number: int) -> str:
 def next_reference(now: datetime) -> str:
     """Allocate the next case reference of now's year inside the caller's transaction.
 
-    The counter row is locked (SELECT ... FOR UPDATE on PostgreSQL; SQLite serialises writers),
-    so two submissions never get the same number. A reference only names a case: opening it
-    needs the victim's secret token or a staff login.
+    The year's counter row is created if missing (ON CONFLICT DO NOTHING, so two first submissions
+    of a year cannot both create it), then incremented and read in one UPDATE ... RETURNING, which
+    holds the row lock until the caller commits: two submissions never get the same number. A
+    reference only names a case: opening it needs the victim's secret token or a staff login.
     """
-    counter = db.session.execute(
-        select(ReferenceCounter).where(ReferenceCounter.year == now.year).with_for_update()
-    ).scalar_one_or_none()
-    if counter is None:
-        counter = ReferenceCounter(year=now.year, last_number=0)
-        db.session.add(counter)
-    counter.last_number += 1
-    return format_reference(now.year, counter.last_number)
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(ReferenceCounter).values(year=now.year, last_number=0).on_conflict_do_nothing(index_elements=["year"])
+    )
+    number = db.session.execute(
+        update(ReferenceCounter)
+        .where(ReferenceCounter.year == now.year)
+        .values(last_number=ReferenceCounter.last_number + 1)
+        .returning(ReferenceCounter.last_number)
+    ).scalar_one()
+    return format_reference(now.year, number)
 
 
 _PRIORITY_ORDER = sql_case({p.value: p.rank for p in Priority}, value=Case.priority)

@@ -91,3 +91,33 @@ def test_amounts_beyond_64_bits_are_kept_exactly(app, make_case):
     db.session.expire_all()
     stored = db.session.scalars(select(ReportedLoss.amount_raw).where(ReportedLoss.case_id == case.id)).all()
     assert huge in stored
+
+
+def test_concurrent_first_submissions_of_a_year_get_different_references(app):
+    """Two transactions that both find no counter row for the year must not both take number 1."""
+    import threading
+
+    from casework.extensions import db as database
+
+    year_start = utcnow().replace(year=2031)
+    results, errors = [], []
+    barrier = threading.Barrier(2)
+
+    def allocate() -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                results.append(next_reference(year_start))
+                database.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                database.session.remove()
+
+    threads = [threading.Thread(target=allocate) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert sorted(results) == [format_reference(2031, 1), format_reference(2031, 2)]
