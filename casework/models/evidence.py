@@ -65,6 +65,10 @@ class Transfer(db.Model):
     block_number: Mapped[int] = mapped_column(Integer)
     block_time: Mapped[datetime] = mapped_column(UTCDateTime)
     tx_status: Mapped[int | None] = mapped_column(Integer)
+    # What the records show about this movement out of a victim address (evidence/patterns.py):
+    # approval_drain, direct_drain or scam_payment; for an approval drain, the approval it used.
+    pattern: Mapped[str | None] = mapped_column(String(20))
+    approval_tx_hash: Mapped[str | None] = mapped_column(String(66))
 
 
 class FlowEdge(db.Model):

@@ -11,9 +11,10 @@ from eth_utils import to_checksum_address
 from sqlalchemy import select
 
 from casework.extensions import db
-from casework.models import Case, CaseEvent, EvidenceRecord, Transfer, TransferKind, User
+from casework.models import AddressRole, Case, CaseEvent, EvidenceRecord, IncidentType, Transfer, TransferKind, User
 from evidence.canonical import GENESIS_CHAIN_HASH, EvidenceLink, chain_hash, verify_links
 from evidence.models import Capture, Decoded, Movement, RawRecord
+from evidence.patterns import label_thefts
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,33 @@ def store_movements(case: Case, movements: Iterable[Movement], records: dict[str
     return added
 
 
+def label_patterns(case: Case, decoded: Decoded) -> int:
+    """Mark each movement out of a victim address with the theft pattern the records show; returns how many.
+
+    A victim who reports an investment scam sent the funds on purpose (scam_payment); otherwise a
+    transfer the victim's key signed is a direct_drain, and one someone else moved an approval_drain.
+    """
+    victims = {a.address.lower() for a in case.addresses if a.role is AddressRole.VICTIM}
+    voluntary = case.incident_type is IncidentType.INVESTMENT_SCAM
+    found = [
+        label
+        for victim in sorted(victims)
+        for label in label_thefts(decoded.movements, victim, calls=decoded.calls, voluntary=voluntary)
+    ]
+    if not found:
+        return 0
+    rows = {
+        (t.chain_id, t.tx_hash, t.log_index): t
+        for t in db.session.scalars(select(Transfer).where(Transfer.case_id == case.id))
+        if t.kind is not TransferKind.APPROVAL
+    }
+    for label in found:
+        row = rows.get((label.chain_id, label.tx_hash, label.log_index))
+        if row is not None:
+            row.pattern, row.approval_tx_hash = label.pattern, label.approval_tx_hash
+    return len(found)
+
+
 def record_capture(case: Case, capture: Capture, decoded: Decoded, *, actor: User | None) -> list[Transfer]:
     """Store a capture's raw records, its decoded transfers and an 'evidence' event (uncommitted)."""
     blocks = {
@@ -149,6 +177,7 @@ def record_capture(case: Case, capture: Capture, decoded: Decoded, *, actor: Use
 
     stored = append_records(case, capture.records, actor=actor, confirmations=confirmations)
     transfers = store_movements(case, decoded.movements, stored)
+    label_patterns(case, decoded)
     CaseEvent.record(
         case,
         actor,

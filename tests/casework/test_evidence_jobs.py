@@ -52,6 +52,8 @@ def test_capturing_the_reported_hashes_stores_chained_records_and_decoded_transf
     assert drain.from_address == theft.address_of("victim")
     assert drain.to_address == theft.address_of("attacker")
     assert drain.decimals == 6 and drain.symbol == staged_thefts.token.symbol
+    # What the records show: the attacker moved the tokens with the approval the victim signed.
+    assert drain.pattern == "approval_drain" and drain.approval_tx_hash == theft.step("approve").tx_hash
     approval = next(t for t in transfers if t.kind is TransferKind.APPROVAL)
     assert approval.amount_raw == 2**256 - 1 and approval.to_address == theft.address_of("attacker")
     # Every decoded figure points at the raw record it came from.

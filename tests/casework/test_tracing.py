@@ -70,6 +70,11 @@ def test_confirming_a_discovered_transfer_makes_its_recipient_a_traceable_attack
     tracing.confirm_theft(case, token_drain.id, actor=handler)
     db.session.commit()
     assert token_drain.tx_hash in {t.tx_hash for t in case.transactions}
+    # Capturing the confirmed hash in full shows the pattern: the victim's own key signed it.
+    [capture] = jobs.capture_reported(case, actor=handler)
+    _run(capture)
+    db.session.refresh(token_drain)
+    assert token_drain.pattern == "direct_drain" and token_drain.approval_tx_hash is None
     attackers = [a.address for a in case.addresses if a.role is AddressRole.ATTACKER]
     assert attackers == [theft.address_of("attacker")]
     _run(jobs.queue_trace(case, 31337, depth=3, breadth=5, actor=handler))
