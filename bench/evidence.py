@@ -29,6 +29,7 @@ from web3 import Web3  # noqa: E402
 from web3.providers.rpc import HTTPProvider  # noqa: E402
 from web3.types import RPCEndpoint, RPCResponse  # noqa: E402
 
+from bench.results import write_section  # noqa: E402
 from evidence.capture import capture_transactions  # noqa: E402
 from evidence.devnet.anvil import start_anvil  # noqa: E402
 from evidence.rpc import RetryPolicy, RpcClient  # noqa: E402
@@ -36,9 +37,6 @@ from evidence.tokens import TokenMetadataCache  # noqa: E402
 from tests.evidence.faultproxy import FaultProxy  # noqa: E402
 from tests.evidence.scenario import ETHER, UNLIMITED, USD, actor, deploy, fund, in_one_block, send  # noqa: E402
 
-RESULTS = ROOT / "bench" / "RESULTS.md"
-SECTION_START = "<!-- bench/evidence.py: start -->"
-SECTION_END = "<!-- bench/evidence.py: end -->"
 VICTIMS = 20
 TXS_PER_BLOCK = 10
 PROXY_LATENCY = 0.050
@@ -125,7 +123,6 @@ def measure(function: Callable[[str, list[str]], tuple[float, int]], url: str, h
 def write_results(rows: list[tuple[str, float, int, float, int]], verdicts: list[str]) -> None:
     """Replace this benchmark's section in bench/RESULTS.md (creating the file if needed)."""
     lines = [
-        SECTION_START,
         "## Evidence capture: 200 theft transactions (bench/evidence.py)",
         "",
         f"Rerun: `.venv/bin/python bench/evidence.py` (last run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC). Capture of",
@@ -139,17 +136,8 @@ def write_results(rows: list[tuple[str, float, int, float, int]], verdicts: list
           for path, ours_s, ours_trips, naive_s, naive_trips in rows],
         "",
         *[f"- {verdict}" for verdict in verdicts],
-        SECTION_END,
     ]
-    section = "\n".join(lines)
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else (
-        "# Benchmark results\n\nEach benchmark in bench/ rewrites its own section; rerun it to refresh.\n")
-    if SECTION_START in text and SECTION_END in text:
-        before, rest = text.split(SECTION_START, 1)
-        text = before + section + rest.split(SECTION_END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
+    write_section("evidence.py", lines)
 
 
 def main() -> int:

@@ -35,9 +35,8 @@ from flask import Flask, request, session  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-RESULTS = ROOT / "bench" / "RESULTS.md"
-SECTION_START = "<!-- bench/intake.py: start -->"
-SECTION_END = "<!-- bench/intake.py: end -->"
+from bench.results import write_section  # noqa: E402
+
 DATABASE_URL = os.environ.get("CASEWORK_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/casework_bench")
 SECRET_KEY = "bench-secret-key"
 WORKERS = 2
@@ -204,7 +203,6 @@ def percentile(values: list[float], fraction: float) -> float:
 def write_results(rows: list[tuple[str, float, float, float, int]], verdicts: list[str]) -> None:
     """Replace this benchmark's section in bench/RESULTS.md (creating the file if needed)."""
     lines = [
-        SECTION_START,
         "## Report wizard: final submit under gunicorn (bench/intake.py)",
         "",
         f"Rerun: `.venv/bin/python bench/intake.py` (last run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC). gunicorn with "
@@ -220,17 +218,8 @@ def write_results(rows: list[tuple[str, float, float, float, int]], verdicts: li
           for name, rate, p50, p99, errors in rows],
         "",
         *[f"- {verdict}" for verdict in verdicts],
-        SECTION_END,
     ]
-    section = "\n".join(lines)
-    text_now = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else (
-        "# Benchmark results\n\nEach benchmark in bench/ rewrites its own section; rerun it to refresh.\n")
-    if SECTION_START in text_now and SECTION_END in text_now:
-        before, rest = text_now.split(SECTION_START, 1)
-        text_now = before + section + rest.split(SECTION_END, 1)[1]
-    else:
-        text_now = text_now.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text_now, encoding="utf-8")
+    write_section("intake.py", lines)
 
 
 def main() -> int:
