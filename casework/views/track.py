@@ -3,13 +3,10 @@ the handler, add information, and download a PDF copy.
 
 The private link /track/<reference>/<token> stores access in the session and redirects to /track/<reference>, so
 the token never stays in the address bar, in page links or in a Referer. Access-log lines carrying it are redacted
-(see TokenRedactingFilter).
+(see casework.security.PrivateLinkFilter).
 """
 
 from __future__ import annotations
-
-import logging
-import re
 
 from flask import (
     Blueprint,
@@ -43,7 +40,6 @@ from forms.portal import (
 
 bp = Blueprint("track", __name__, url_prefix=portal.PORTAL_PATH)
 
-CASE_ACTIONS = ("messages", "information", "addresses", "transactions", "files", "report.pdf", "forget")
 
 
 def _refused_message() -> str:
@@ -244,24 +240,3 @@ def forget(reference: str):
     return redirect(url_for(".start"))
 
 
-class TokenRedactingFilter(logging.Filter):
-    """Replace the token of a private link in log lines (access logs print request paths)."""
-
-    _ACTIONS = "|".join(map(re.escape, CASE_ACTIONS))
-    _PRIVATE_LINK = re.compile(rf"(/track/[^/\s?#\"']+/)(?!(?:{_ACTIONS})(?:[\s?#\"']|$))[^/\s?#\"']+")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "/track/" in message:
-            record.msg, record.args = self._PRIVATE_LINK.sub(r"\1[token]", message), None
-        return True
-
-
-def _install_log_filter(_state) -> None:
-    for name in ("werkzeug", "gunicorn.access", "gunicorn.error"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(existing, TokenRedactingFilter) for existing in logger.filters):
-            logger.addFilter(TokenRedactingFilter())
-
-
-bp.record_once(_install_log_filter)

@@ -15,10 +15,10 @@ from sqlalchemy import select
 
 from casework.extensions import db
 from casework.models import CaseAddress, CaseEvent, CaseStatus, Message, MessageAuthor, ReportedTransaction, Role
+from casework.security import PrivateLinkFilter
 from casework.services import portal, thread, victim_report
 from casework.services.portal import PortalError
 from casework.services.tokens import token_matches
-from casework.views.track import TokenRedactingFilter
 from forms.secrets import SecretKind, secret_warning
 from tests.fixtures.factories import ATTACKER, csrf_token
 
@@ -222,12 +222,16 @@ def test_tokens_are_taken_out_of_access_log_lines():
     record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1,
                                '127.0.0.1 - - [x] "%s" %s %s', ("GET /track/CW-2026-000001/s3cretTok_en-123 HTTP/1.1",
                                                                 "302", "-"), None)
-    TokenRedactingFilter().filter(record)
+    PrivateLinkFilter().filter(record)
     assert "s3cretTok_en-123" not in record.getMessage()
     assert "/track/CW-2026-000001/[token]" in record.getMessage()
     kept = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, "POST /track/CW-2026-000001/messages", (), None)
-    TokenRedactingFilter().filter(kept)
+    PrivateLinkFilter().filter(kept)
     assert kept.getMessage() == "POST /track/CW-2026-000001/messages"
+    resume = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, "GET /report/resume/Dr4ftTok-en_9 HTTP/1.1",
+                               (), None)
+    PrivateLinkFilter().filter(resume)
+    assert resume.getMessage() == "GET /report/resume/[token] HTTP/1.1"
 
 
 def test_the_token_of_a_private_link_never_reaches_the_server_log(live_server, make_case, caplog):
