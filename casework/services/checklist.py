@@ -55,6 +55,11 @@ def _move_funds(incident_type: IncidentType) -> Action:
     )
 
 
+def _sentences(first: str, second: str) -> str:
+    """Two sentences one after the other, as the language writes them (Chinese puts no space between)."""
+    return _("%(first)s %(second)s", first=first, second=second)
+
+
 def _revoke(wallet_app: str | None) -> Action:
     text = _(
         "A scam site or app often gets permission to spend your tokens, and keeps it after the theft. Check every "
@@ -63,7 +68,7 @@ def _revoke(wallet_app: str | None) -> Action:
         "授权管理, Authorization management). Revoking costs a small network fee."
     )
     if wallet_app == "TokenPocket":
-        text += " " + _("In TokenPocket, use its approval check tool (授权检测).")
+        text = _sentences(text, _("In TokenPocket, use its approval check tool (授权检测)."))
     return Action(
         "revoke",
         _("Revoke the approvals you gave"),
@@ -85,32 +90,33 @@ def _police(country: str | None) -> Action:
         return Action(
             "police",
             _("Report it to the police"),
-            _(
+            _sentences(_(
                 "Call 110 or go to your local police station (派出所), and ask for the report receipt (报案回执) "
                 "with its number. You can also report in the National Anti-Fraud Center app (国家反诈中心)."
-            )
-            + " " + why,
+            ), why),
         )
     if country == "US":
         return Action(
             "police",
             _("Report it to the FBI's IC3 and to your local police"),
-            _("File a complaint with the FBI's Internet Crime Complaint Center (IC3) and keep its complaint number.")
-            + " " + why,
+            _sentences(_("File a complaint with the FBI's Internet Crime Complaint Center (IC3) and keep its complaint "
+                         "number."), why),
             (Link("IC3", "https://www.ic3.gov"),),
         )
     if country == "GB":
         return Action(
             "police",
             _("Report it to Report Fraud"),
-            _("Report it to Report Fraud, the UK's national fraud reporting service, and keep the crime reference "
-              "number it gives you.") + " " + why,
+            _sentences(_("Report it to Report Fraud, the UK's national fraud reporting service, and keep the crime "
+                         "reference number it gives you."), why),
             (Link("Report Fraud", "https://www.reportfraud.police.uk"),),
         )
     return Action(
         "police",
         _("Report it to the police where you live"),
-        _("Report the theft to the police where you live and ask for a written report with its number.") + " " + why,
+        _sentences(
+            _("Report the theft to the police where you live and ask for a written report with its number."), why
+        ),
     )
 
 
