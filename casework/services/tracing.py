@@ -178,6 +178,8 @@ def _propose_referrals(case: Case, graph: FlowGraph) -> int:
                                 follow_up_due_at=utcnow() + FREEZE_FOLLOW_UP)
             db.session.add(referral)
             proposed += 1
+        elif referral.status is not ReferralStatus.PROPOSED:
+            continue  # a request already drafted or sent keeps the figures it was sent with
         referral.target_name = proposal.target[:200]
         referral.token_address = to_checksum_address(proposal.token) if proposal.token else None
         referral.symbol, referral.decimals, referral.amount_raw = proposal.symbol, proposal.decimals, proposal.amount
