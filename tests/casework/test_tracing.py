@@ -17,6 +17,7 @@ from casework.models import (
     JobStatus,
     Referral,
     ReferralKind,
+    ReferralStatus,
     Role,
     TraceRun,
     TransferKind,
@@ -99,8 +100,13 @@ def test_approval_phishing_is_traced_to_the_exchange_and_a_freeze_request_propos
     assert "Harbour Exchange" in freeze.target_name
     assert freeze.amount_raw == theft.stolen_token_amount and freeze.symbol == staged_thefts.token.symbol
     assert freeze.follow_up_due_at is not None
-    # A second trace replaces the graph and does not propose the same request twice.
+    # A second trace replaces the graph and does not propose the same request twice, nor rewrite
+    # one that was already sent.
+    freeze.status, freeze.amount_raw = ReferralStatus.SENT, 1
+    db.session.commit()
     _run(jobs.queue_trace(case, 31337, depth=5, breadth=5, actor=None))
+    db.session.refresh(freeze)
+    assert freeze.amount_raw == 1
     assert db.session.scalar(select(func.count()).select_from(Referral)) == 1
     assert db.session.scalar(select(func.count()).select_from(FlowEdge)) == len(edges)
     assert db.session.scalar(select(func.count()).select_from(TraceRun)) == 2
