@@ -77,6 +77,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOG_LEVEL", "LOG_LEVEL", _str, "INFO", "Python logging level."),
     Setting("TEST_DATABASE_URL", None, _str, None,
             "Tests only: run the suite on this database (e.g. PostgreSQL) instead of SQLite."),
+    Setting("BENCH_DATABASE_URL", None, _str, None,
+            "Benchmarks only: the scratch PostgreSQL database bench/intake.py drops and recreates."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -72,19 +72,24 @@ class CaseEvent(db.Model):
         **data: Any,
     ) -> CaseEvent:
         """Add an event to the session (the caller commits with the change it describes)."""
-        payload = {key: _plain(value) for key, value in data.items()}
-        if before is not None or after is not None:
-            payload["before"], payload["after"] = _plain(before), _plain(after)
         entry = cls(
             case=case,
             actor=actor,
             actor_label=actor_label or ("staff" if actor is not None else "system"),
             action=action,
             summary=summary,
-            data=payload,
+            data=cls.payload(before=before, after=after, **data),
         )
         db.session.add(entry)
         return entry
+
+    @staticmethod
+    def payload(*, before: Any = None, after: Any = None, **data: Any) -> dict[str, Any]:
+        """An event's `data` as JSON values: the named details, and before/after when either is given."""
+        payload = {key: _plain(value) for key, value in data.items()}
+        if before is not None or after is not None:
+            payload["before"], payload["after"] = _plain(before), _plain(after)
+        return payload
 
 
 def _plain(value: Any) -> Any:

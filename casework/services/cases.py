@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy import case as sql_case
-from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.expression import Executable
 from werkzeug.exceptions import NotFound
 
 from casework.extensions import db
@@ -27,23 +30,50 @@ def format_reference(year: int, number: int) -> str:
 def next_reference(now: datetime) -> str:
     """Allocate the next case reference of now's year inside the caller's transaction.
 
-    The year's counter row is created if missing (ON CONFLICT DO NOTHING, so two first submissions
-    of a year cannot both create it), then incremented and read in one UPDATE ... RETURNING, which
-    holds the row lock until the caller commits: two submissions never get the same number. A
-    reference only names a case: opening it needs the victim's secret token or a staff login.
+    One upsert: the year's counter row is created at 1, or incremented, and read back (INSERT ... ON
+    CONFLICT DO UPDATE ... RETURNING, on PostgreSQL and SQLite alike). The row stays locked until the
+    caller commits, so two filings never get the same number and a rolled-back one leaves no gap; the
+    caller takes the reference as late as it can. A reference only names a case: opening it needs the
+    victim's secret token or a staff login.
     """
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    db.session.execute(
-        insert(ReferenceCounter).values(year=now.year, last_number=0).on_conflict_do_nothing(index_elements=["year"])
-    )
-    number = db.session.execute(
-        update(ReferenceCounter)
-        .where(ReferenceCounter.year == now.year)
-        .values(last_number=ReferenceCounter.last_number + 1)
-        .returning(ReferenceCounter.last_number)
-    ).scalar_one()
+    connection = db.session.connection()
+    number = connection.execute(_COUNT_UP[connection.dialect.name], {"year": now.year}).scalar_one()
     return format_reference(now.year, number)
+
+
+def _count_up(insert: Callable[[Table], Any]) -> Executable:
+    counters = ReferenceCounter.__table__
+    statement = insert(counters).values(year=bindparam("year"), last_number=1)
+    return statement.on_conflict_do_update(
+        index_elements=[counters.c.year], set_={"last_number": counters.c.last_number + 1}
+    ).returning(counters.c.last_number)
+
+
+_COUNT_UP = {"postgresql": _count_up(postgresql_insert), "sqlite": _count_up(sqlite_insert)}
+
+
+PROVISIONAL_PREFIX = "pending-"
+
+
+def provisional_reference(access_token_hash: str) -> str:
+    """What a case being filed is called until `assign_reference` numbers it, in the same transaction: no
+    one else ever sees it. Unique, because every case has its own access token."""
+    return PROVISIONAL_PREFIX + access_token_hash[:12]
+
+
+def assign_reference(case_id: int, now: datetime) -> str:
+    """Number a case written under its provisional reference; returns the reference. Call it last before
+    the commit: from here to the commit, other filings wait for the counter row (see next_reference)."""
+    reference = next_reference(now)
+    db.session.connection().execute(_NAME_CASE, {"case": case_id, "reference": reference, "now": now})
+    return reference
+
+
+_NAME_CASE = (
+    update(Case.__table__)
+    .where(Case.__table__.c.id == bindparam("case"))
+    .values(reference=bindparam("reference"), updated_at=bindparam("now"))
+)
 
 
 _PRIORITY_ORDER = sql_case({p.value: p.rank for p in Priority}, value=Case.priority)

@@ -147,7 +147,7 @@ def file_demo_cases(scenario: staging.StagedScenario) -> list[str]:
         if _victim_case_exists(scenario, theft):
             continue
         filed = intake.file_case(REPORT_BUILDERS[theft.kind](scenario, theft))
-        references.append(filed.case.reference)
+        references.append(filed.reference)
     db.session.commit()
     return references
 

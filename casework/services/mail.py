@@ -9,10 +9,10 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from casework.extensions import db
-from casework.models import Case, Notification, OutboxStatus, utcnow
+from casework.models import Notification, OutboxStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -21,14 +21,13 @@ SENT_BODY = "[sent; the body is not kept because it may hold a private link]"
 SEND_BATCH = 50
 
 
-def queue_email(recipient: str, subject: str, body_text: str, *, case: Case | None = None) -> Notification:
-    """Put an e-mail in the outbox (the caller commits it together with what caused it; a new case
-    must have been flushed so it has an id)."""
-    notification = Notification(
-        case_id=case.id if case is not None else None, recipient=recipient, subject=subject, body_text=body_text
+def queue_email(recipient: str, subject: str, body_text: str, *, case_id: int | None = None) -> None:
+    """Put an e-mail in the outbox: one INSERT in the caller's transaction, committed with what caused it."""
+    db.session.execute(
+        insert(Notification.__table__).values(
+            case_id=case_id, recipient=recipient, subject=subject, body_text=body_text
+        )
     )
-    db.session.add(notification)
-    return notification
 
 
 def mask_address(address: str) -> str:

@@ -79,9 +79,9 @@ def _countries(locale: str) -> tuple[tuple[str, str], ...]:
     return tuple((code, territories[code]) for code in (*COMMON_COUNTRIES, *codes))
 
 
-def wizard_choices() -> WizardChoices:
-    """The choices the wizard offers, in the reader's language, from the configured chains."""
-    chains = [
+def chain_choices() -> list[ChainChoice]:
+    """The chains the wizard offers (the configured ones) with their native coin and known stablecoins."""
+    return [
         ChainChoice(
             chain.chain_id,
             chain.name,
@@ -91,9 +91,13 @@ def wizard_choices() -> WizardChoices:
         )
         for chain in chain_registry.registry()
     ]
+
+
+def wizard_choices() -> WizardChoices:
+    """The choices the wizard offers, in the reader's language, from the configured chains."""
     return WizardChoices(
         incident_types=IncidentType.choices(),
-        chains=chains,
+        chains=chain_choices(),
         time_zones=_time_zones(),
         countries=_countries(str(get_locale() or "en")),
         languages=list(LANGUAGES.items()),
@@ -237,35 +241,36 @@ def report_from_answers(answers: Mapping[str, Any], locale: str, choices: Wizard
     )
 
 
-def answers_digest(answers: Mapping[str, Any], locale: str, choices: WizardChoices) -> str:
+def answers_digest(answers: Mapping[str, Any], locale: str, chains: Sequence[ChainChoice]) -> str:
     """A SHA-256 of what validating a draft depends on: its answers, its language and the chains offered.
 
     Time is left out on purpose: passing time never makes a validated report invalid (dates may not lie in the
     future, nothing has a lower bound).
     """
-    material = [answers, locale, [dataclasses.astuple(chain) for chain in choices.chains]]
+    material = [answers, locale, [dataclasses.astuple(chain) for chain in chains]]
     encoded = json.dumps(material, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
-def report_for_review(draft: ReportDraft, choices: WizardChoices) -> NewReport:
+def report_for_review(draft: ReportDraft) -> NewReport:
     """Validate every step of the draft and build its report; StepInvalid names the first step that fails.
 
     The report is kept on the draft with the digest of what was validated (the caller commits), for the submit.
     """
+    choices = wizard_choices()
     report = report_from_answers(draft.answers, draft.locale, choices)
-    digest = answers_digest(draft.answers, draft.locale, choices)
+    digest = answers_digest(draft.answers, draft.locale, choices.chains)
     if draft.reviewed_digest != digest:
         draft.reviewed_digest, draft.reviewed_report = digest, _as_plain(report)
     return report
 
 
-def report_to_submit(draft: ReportDraft, choices: WizardChoices) -> NewReport:
+def report_to_submit(draft: ReportDraft) -> NewReport:
     """The report the review page built, if the draft still holds the answers it validated; else validated again."""
     reviewed = draft.reviewed_report
-    if reviewed is not None and draft.reviewed_digest == answers_digest(draft.answers, draft.locale, choices):
+    if reviewed is not None and draft.reviewed_digest == answers_digest(draft.answers, draft.locale, chain_choices()):
         return _from_plain(reviewed)
-    return report_from_answers(draft.answers, draft.locale, choices)
+    return report_from_answers(draft.answers, draft.locale, wizard_choices())
 
 
 def _as_plain(report: NewReport) -> dict[str, Any]:

@@ -55,4 +55,4 @@ def _notify_victim(case: Case) -> None:
             reference=case.reference,
             url=portal_url,
         )
-    mail.queue_email(reporter.email, subject, body, case=case)
+    mail.queue_email(reporter.email, subject, body, case_id=case.id)

@@ -166,7 +166,7 @@ def discard():
 def _report_or_redirect(draft: ReportDraft, build=report_answers.report_to_submit):
     """The complete report, or a redirect to the first step that needs the victim again."""
     try:
-        return build(draft, report_answers.wizard_choices())
+        return build(draft)
     except report_answers.StepInvalid as invalid:
         flash(_("Please check this step again before sending your report."), "error")
         return redirect(_step_url(invalid.step))

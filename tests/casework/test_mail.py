@@ -14,8 +14,9 @@ def _use_server(app, host, port):
 
 def test_queued_mail_is_sent_once_over_smtp(app, smtp_server, make_case):
     _use_server(app, smtp_server.host, smtp_server.port)
-    case = make_case().case
-    mail.queue_email("victim@example.org", "Your case CW", "Your case is registered.\n你的案件已登记。", case=case)
+    filed = make_case()
+    mail.queue_email("victim@example.org", "Your case CW", "Your case is registered.\n你的案件已登记。",
+                     case_id=filed.case_id)
     db.session.commit()
     assert mail.send_pending() == 1
     assert mail.send_pending() == 0

@@ -152,7 +152,7 @@ def test_the_submit_files_the_report_validated_at_review_without_validating_it_a
     assert client.get("/report/review").status_code == 200
     draft = the_draft()
     reviewed = report_answers.report_from_answers(draft.answers, draft.locale, report_answers.wizard_choices())
-    assert report_answers.report_to_submit(draft, report_answers.wizard_choices()) == reviewed
+    assert report_answers.report_to_submit(draft) == reviewed
 
     def validated_again(*args, **kwargs):
         raise AssertionError("the answers reviewed were validated again")
