@@ -3,16 +3,18 @@ report wizard's drafts (start, resume, save a step, expire, submit)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from urllib.parse import quote
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, exists, insert, select, update
 
 from casework.extensions import db
 from casework.models import (
@@ -209,8 +211,11 @@ def _write_case(report: NewReport, now: datetime) -> tuple[int, str]:
             "prior_reports": dict(report.prior_reports),
         }]))
     for model, values in rows:
-        if values:
-            connection.execute(_INSERTS[model], values)
+        if len(values) == 1:
+            connection.execute(_INSERTS[model], values[0])
+        elif values:
+            # One multi-row INSERT: cheaper than the driver's executemany for the few rows a report has.
+            connection.execute(insert(model.__table__).values(values))
     return case_id, token
 
 
@@ -340,7 +345,36 @@ class Submitted:
     wallet_app: str | None
 
 
-def submit_draft(draft: ReportDraft, report: NewReport, *, now: datetime | None = None) -> Submitted:
+@dataclass(frozen=True)
+class DraftToSubmit:
+    """What the final submit needs of a draft, read in one query (`draft_to_submit`)."""
+
+    id: int
+    answers: dict[str, Any]
+    locale: str
+    reviewed_digest: str | None
+    reviewed_report: dict[str, Any] | None
+    has_files: bool
+
+
+def draft_to_submit(token: str | None, *, now: datetime | None = None) -> DraftToSubmit | None:
+    """The unexpired draft whose resume token this is, as the submit needs it, or None."""
+    if not token or len(token) > 200:
+        return None
+    row = db.session.connection().execute(
+        _DRAFT_TO_SUBMIT, {"token_hash": hash_token(token), "now": now or utcnow()}
+    ).one_or_none()
+    return DraftToSubmit(**row._mapping) if row is not None else None
+
+
+_drafts, _files = ReportDraft.__table__, CaseFile.__table__
+_DRAFT_TO_SUBMIT = select(
+    _drafts.c.id, _drafts.c.answers, _drafts.c.locale, _drafts.c.reviewed_digest, _drafts.c.reviewed_report,
+    exists().where(_files.c.draft_id == _drafts.c.id).label("has_files"),
+).where(_drafts.c.resume_token_hash == bindparam("token_hash"), _drafts.c.expires_at > bindparam("now"))
+
+
+def submit_draft(draft: DraftToSubmit, report: NewReport, *, now: datetime | None = None) -> Submitted:
     """File the case a complete draft describes, move its files to the case, queue the confirmation e-mail and
     delete the draft: all in the caller's transaction, so a failure leaves the draft as it was and no case.
 
@@ -348,11 +382,10 @@ def submit_draft(draft: ReportDraft, report: NewReport, *, now: datetime | None 
     draft was submitted meanwhile (a double click) or has expired; the caller then rolls back.
     """
     now = now or utcnow()
-    # Written before the case takes its reference: from then on concurrent submits wait for this commit.
-    confirmation = _confirmation(report) if report.reporter.email else None
     case_id, token = _write_case(report, now)
     connection = db.session.connection()
-    connection.execute(_MOVE_FILES, {"to_case": case_id, "from_draft": draft.id})
+    if draft.has_files:
+        connection.execute(_MOVE_FILES, {"to_case": case_id, "from_draft": draft.id})
     # Deleting the draft claims it: a second submit of the same draft waits for this transaction, then finds
     # the draft gone and is rolled back with everything it wrote.
     if connection.execute(_CLAIM_DRAFT, {"draft_id": draft.id, "now": now}).rowcount != 1:
@@ -360,10 +393,9 @@ def submit_draft(draft: ReportDraft, report: NewReport, *, now: datetime | None 
     # Last, so that concurrent submits wait for this transaction's counter row only while it finishes.
     reference = assign_reference(case_id, now)
     path = tracking_path(reference, token)
-    if confirmation is not None:
-        subject, body = confirmation(reference, _public_url(path))
+    if report.reporter.email:
+        subject, body = _confirmation(report, reference, _public_url(path))
         queue_email(report.reporter.email, subject, body, case_id=case_id)
-    db.session.expunge(draft)
     return Submitted(
         reference=reference,
         access_token=token,
@@ -375,35 +407,34 @@ def submit_draft(draft: ReportDraft, report: NewReport, *, now: datetime | None 
 
 
 _MOVE_FILES = (
-    update(CaseFile.__table__)
-    .where(CaseFile.__table__.c.draft_id == bindparam("from_draft"))
+    update(_files)
+    .where(_files.c.draft_id == bindparam("from_draft"))
     .values(case_id=bindparam("to_case"), draft_id=None)
 )
-_CLAIM_DRAFT = delete(ReportDraft.__table__).where(
-    ReportDraft.__table__.c.id == bindparam("draft_id"), ReportDraft.__table__.c.expires_at > bindparam("now")
-)
+_CLAIM_DRAFT = delete(_drafts).where(_drafts.c.id == bindparam("draft_id"), _drafts.c.expires_at > bindparam("now"))
 
 
-def _confirmation(report: NewReport) -> Callable[[str, str], tuple[str, str]]:
-    """The confirmation e-mail in the victim's language (reference, private link, act-now checklist), as a
-    function of the case reference and the tracking URL, which are known only once the case is filed."""
-    with force_locale(report.reporter.preferred_language):
-        checklist_text = checklist.as_text(
-            checklist.act_now(report.incident_type, report.reporter.country, report.wallet_app)
+def _confirmation(report: NewReport, reference: str, tracking_url: str) -> tuple[str, str]:
+    """The confirmation e-mail's subject and body in the victim's language: the reference, the private link and
+    the act-now checklist."""
+    language = report.reporter.preferred_language
+    checklist_text = _checklist_text(report.incident_type, report.reporter.country, report.wallet_app, language)
+    with force_locale(language):
+        body = "\n\n".join(
+            [
+                _("We have received your report. Your case reference is %(reference)s.", reference=reference),
+                _("Follow your case, message your handler and add information with this private link. Keep it "
+                  "to yourself: it opens your case.") + "\n" + tracking_url,
+                _("What to do now:"),
+                checklist_text,
+                _("We will never ask for your recovery phrase, your private key or any fee."),
+            ]
         )
+        return _("Your report %(reference)s", reference=reference), body
 
-    def compose(reference: str, tracking_url: str) -> tuple[str, str]:
-        with force_locale(report.reporter.preferred_language):
-            body = "\n\n".join(
-                [
-                    _("We have received your report. Your case reference is %(reference)s.", reference=reference),
-                    _("Follow your case, message your handler and add information with this private link. Keep it "
-                      "to yourself: it opens your case.") + "\n" + tracking_url,
-                    _("What to do now:"),
-                    checklist_text,
-                    _("We will never ask for your recovery phrase, your private key or any fee."),
-                ]
-            )
-            return _("Your report %(reference)s", reference=reference), body
 
-    return compose
+@functools.lru_cache(maxsize=1024)
+def _checklist_text(incident_type: IncidentType, country: str | None, wallet_app: str | None, language: str) -> str:
+    """The act-now checklist as e-mail text; the same for every victim with the same answers and language."""
+    with force_locale(language):
+        return checklist.as_text(checklist.act_now(incident_type, country, wallet_app))

@@ -23,11 +23,12 @@ SEND_BATCH = 50
 
 def queue_email(recipient: str, subject: str, body_text: str, *, case_id: int | None = None) -> None:
     """Put an e-mail in the outbox: one INSERT in the caller's transaction, committed with what caused it."""
-    db.session.execute(
-        insert(Notification.__table__).values(
-            case_id=case_id, recipient=recipient, subject=subject, body_text=body_text
-        )
+    db.session.connection().execute(
+        _QUEUE, {"case_id": case_id, "recipient": recipient, "subject": subject, "body_text": body_text}
     )
+
+
+_QUEUE = insert(Notification.__table__)
 
 
 def mask_address(address: str) -> str:

@@ -25,7 +25,14 @@ from flask_babel import get_locale
 from casework.i18n import LANGUAGES
 from casework.models import AddressRole, IncidentType, ReportDraft
 from casework.services import chains as chain_registry
-from casework.services.intake import AddressInput, LossInput, NewReport, ReporterInput, TransactionInput
+from casework.services.intake import (
+    AddressInput,
+    DraftToSubmit,
+    LossInput,
+    NewReport,
+    ReporterInput,
+    TransactionInput,
+)
 from evidence.stablecoins import stablecoins_on
 from forms.report import (
     CONTACT_LABELS,
@@ -247,9 +254,14 @@ def answers_digest(answers: Mapping[str, Any], locale: str, chains: Sequence[Cha
     Time is left out on purpose: passing time never makes a validated report invalid (dates may not lie in the
     future, nothing has a lower bound).
     """
-    material = [answers, locale, [dataclasses.astuple(chain) for chain in chains]]
-    encoded = json.dumps(material, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+    encoded = json.dumps([answers, locale], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(encoded.encode("utf-8") + _chains_material(tuple(chains))).hexdigest()
+
+
+@functools.lru_cache(maxsize=16)
+def _chains_material(chains: tuple[ChainChoice, ...]) -> bytes:
+    """The chains offered, as bytes for the digest (the same in every request while the configuration holds)."""
+    return json.dumps([dataclasses.astuple(chain) for chain in chains], separators=(",", ":")).encode("utf-8")
 
 
 def report_for_review(draft: ReportDraft) -> NewReport:
@@ -265,7 +277,7 @@ def report_for_review(draft: ReportDraft) -> NewReport:
     return report
 
 
-def report_to_submit(draft: ReportDraft) -> NewReport:
+def report_to_submit(draft: ReportDraft | DraftToSubmit) -> NewReport:
     """The report the review page built, if the draft still holds the answers it validated; else validated again."""
     reviewed = draft.reviewed_report
     if reviewed is not None and draft.reviewed_digest == answers_digest(draft.answers, draft.locale, chain_choices()):

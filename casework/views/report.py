@@ -205,8 +205,9 @@ def local_time(moment: datetime, zone: str) -> str:
 @bp.post("/submit")
 @limiter.limit("20 per minute")
 def submit():
-    draft = _current_draft()
+    draft = intake.draft_to_submit(session.get(DRAFT_KEY))
     if draft is None:
+        session.pop(DRAFT_KEY, None)
         return redirect(url_for(".done") if session.get(SUBMITTED_KEY) else url_for(".start"))
     report = _report_or_redirect(draft)
     if not isinstance(report, intake.NewReport):

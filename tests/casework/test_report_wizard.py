@@ -336,8 +336,8 @@ def test_a_submit_of_a_draft_already_gone_is_refused(app, client):
     db.session.commit()
     from casework.services import report_answers
 
-    stale = ReportDraft(id=draft.id, resume_token_hash="0" * 64, answers=draft.answers, completed_steps=[],
-                        expires_at=utcnow() + timedelta(days=1))
+    stale = intake.DraftToSubmit(id=draft.id, answers=draft.answers, locale="en", reviewed_digest=None,
+                                 reviewed_report=None, has_files=False)
     report = report_answers.report_from_answers(draft.answers, "en", report_answers.wizard_choices())
     with pytest.raises(intake.DraftGone):
         intake.submit_draft(stale, report)
