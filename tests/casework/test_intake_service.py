@@ -1,5 +1,6 @@
 """Filing a case through the intake service: one transaction, an event, a documented priority."""
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -8,6 +9,7 @@ from sqlalchemy import func, select
 from casework.extensions import db
 from casework.models import AddressRole, Case, CaseEvent, IncidentType, Priority, utcnow
 from casework.services import intake
+from casework.services.cases import format_reference
 from casework.services.tokens import token_matches
 
 
@@ -70,3 +72,47 @@ def test_a_usd_fiat_value_sizes_a_non_stablecoin_loss():
                             fiat_value_cents=1_200_000, fiat_currency="USD")
     report = _report(incident_at=now - timedelta(days=60), losses=(loss,))
     assert intake.assess_priority(report, now) is Priority.HIGH
+
+
+def test_a_filed_case_is_numbered_and_keeps_no_provisional_reference(app):
+    filed = intake.file_case(_report())
+    db.session.commit()
+    now = utcnow()
+    assert filed.reference == format_reference(now.year, 1) == filed.case.reference
+    assert db.session.scalar(select(func.count()).select_from(Case).where(Case.reference.like("pending-%"))) == 0
+
+
+def test_a_rolled_back_filing_gives_its_number_back(app):
+    intake.file_case(_report())
+    db.session.rollback()
+    filed = intake.file_case(_report())
+    db.session.commit()
+    assert filed.reference == format_reference(utcnow().year, 1)
+
+
+def test_concurrent_filings_get_consecutive_references(app):
+    """Each filing writes its rows first and waits for the counter row only at the end: none fails, none
+    shares a number, none is left with its provisional reference."""
+    results, errors = [], []
+    barrier = threading.Barrier(4)
+
+    def file_one() -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                results.append(intake.file_case(_report()).reference)
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=file_one) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    year = utcnow().year
+    assert sorted(results) == [format_reference(year, number) for number in range(1, 5)]
+    assert sorted(db.session.scalars(select(Case.reference))) == sorted(results)
