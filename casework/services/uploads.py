@@ -15,23 +15,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import tempfile
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 
 from casework.extensions import db
 from casework.models import Case, CaseFile, ReportDraft, StoredFile, utcnow
 from forms.secrets import find_secrets, redact_secrets, scan_bytes_for_secret, secret_warning
+
+log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_FILES_PER_DRAFT = 30
@@ -158,14 +163,21 @@ def _write_content(sha256: str, data: bytes) -> None:
 
 
 def _stored_file(sha256: str, size: int, content_type: str) -> StoredFile:
-    """The StoredFile row for this content, inserted if new (safe when two uploads of it race)."""
+    """The StoredFile row for this content, inserted if new (safe when two uploads of it race), and locked
+    against `purge_unused_files` until the caller commits (FOR KEY SHARE on PostgreSQL; SQLite has one writer)."""
     insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(
-        insert(StoredFile)
-        .values(sha256=sha256, size=size, content_type=content_type, stored_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["sha256"])
-    )
-    return db.session.scalars(select(StoredFile).where(StoredFile.sha256 == sha256)).one()
+    for _attempt in range(3):
+        db.session.execute(
+            insert(StoredFile)
+            .values(sha256=sha256, size=size, content_type=content_type, stored_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["sha256"])
+        )
+        stored = db.session.scalars(
+            select(StoredFile).where(StoredFile.sha256 == sha256).with_for_update(key_share=True)
+        ).one_or_none()
+        if stored is not None:  # None: a purge deleted the unused row between the two statements; insert it again
+            return stored
+    raise RuntimeError("the stored file row kept disappearing")
 
 
 def read_limited(stream: IO[bytes], limit: int = MAX_UPLOAD_BYTES) -> bytes:
@@ -222,8 +234,9 @@ def store_upload(
     if count >= limit:
         raise UploadRejected(_("You can send at most %(n)d files here.", n=limit))
     sha256 = hashlib.sha256(content).hexdigest()
-    _write_content(sha256, content)
+    # The row first, locked: a purge of unused content can then no longer remove the file written next.
     stored = _stored_file(sha256, len(content), detected.content_type)
+    _write_content(sha256, content)
     existing = db.session.scalar(select(CaseFile).where(owner, CaseFile.stored_file_id == stored.id))
     if existing is not None:
         return existing
@@ -258,3 +271,38 @@ def remove_from_draft(draft: ReportDraft, case_file_id: int) -> bool:
         return False
     db.session.delete(attached)
     return True
+
+
+UNUSED_FILE_GRACE = timedelta(hours=1)
+_PURGE_BATCH = 200
+
+
+def purge_unused_files(*, now: datetime | None = None) -> int:
+    """Delete the contents no draft and no case uses any more (a draft that expired, a file removed before
+    sending), stored more than an hour ago; returns how many. Commits, one file at a time.
+
+    Each row is deleted only while nothing refers to it (the foreign key refuses otherwise, and an upload
+    that reuses the content holds a lock on the row: see `_stored_file`); its file is removed before the
+    commit, so an upload of the same content that waited for this row writes the file again.
+    """
+    cutoff = (now or utcnow()) - UNUSED_FILE_GRACE
+    used = select(CaseFile.id).where(CaseFile.stored_file_id == StoredFile.id).exists()
+    candidates = db.session.scalars(
+        select(StoredFile.id).where(StoredFile.stored_at < cutoff, ~used).order_by(StoredFile.id).limit(_PURGE_BATCH)
+    ).all()
+    db.session.commit()
+    purged = 0
+    for stored_id in candidates:
+        try:
+            sha256 = db.session.scalar(
+                delete(StoredFile).where(StoredFile.id == stored_id, ~used).returning(StoredFile.sha256)
+            )
+            if sha256 is not None:
+                path_for(sha256).unlink(missing_ok=True)
+                purged += 1
+            db.session.commit()
+        except IntegrityError:  # an upload attached it meanwhile: it stays
+            db.session.rollback()
+    if purged:
+        log.info("Purged %d uploaded files that no draft or case uses any more.", purged)
+    return purged

@@ -2,13 +2,15 @@
 
 import hashlib
 import io
+import threading
+from datetime import timedelta
 
 import pytest
 from eth_account.hdaccount.mnemonic import Mnemonic
 from sqlalchemy import func, select
 
 from casework.extensions import db
-from casework.models import CaseFile, StoredFile
+from casework.models import CaseFile, StoredFile, utcnow
 from casework.services import intake, uploads
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x01" * 40
@@ -115,3 +117,74 @@ def test_a_file_name_holding_a_secret_is_not_kept(draft):
 def test_an_upload_goes_to_exactly_one_owner(draft):
     with pytest.raises(ValueError):
         uploads.store_upload(PNG, "a.png")
+
+
+def _after_the_grace_period():
+    return utcnow() + uploads.UNUSED_FILE_GRACE + timedelta(minutes=1)
+
+
+def _stored_hashes():
+    return set(db.session.scalars(select(StoredFile.sha256)))
+
+
+def test_files_of_an_expired_draft_are_purged_and_files_in_use_stay(app, draft, make_case):
+    expired_only = PNG + b"only in the expired draft"
+    uploads.store_upload(expired_only, "a.png", draft=draft)
+    uploads.store_upload(JPEG, "b.jpg", draft=draft)
+    live, _token = intake.new_draft("en")
+    uploads.store_upload(JPEG, "b.jpg", draft=live)  # the same content, in a draft still open
+    uploads.store_upload(GIF, "c.gif", case=make_case().case)
+    draft.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    assert intake.expire_drafts() == 1
+    db.session.commit()
+
+    assert uploads.purge_unused_files() == 0  # stored less than an hour ago: an upload may still be using it
+    assert uploads.purge_unused_files(now=_after_the_grace_period()) == 1
+    gone = hashlib.sha256(expired_only).hexdigest()
+    assert not uploads.path_for(gone).exists()
+    assert _stored_hashes() == {hashlib.sha256(JPEG).hexdigest(), hashlib.sha256(GIF).hexdigest()}
+    for content in (JPEG, GIF):
+        assert uploads.path_for(hashlib.sha256(content).hexdigest()).read_bytes() == content
+
+
+def test_a_purge_leaves_content_that_an_upload_under_way_is_reusing(app, draft):
+    earlier, _token = intake.new_draft("en")
+    removed = uploads.store_upload(PDF, "old.pdf", draft=earlier)
+    db.session.commit()
+    assert uploads.remove_from_draft(earlier, removed.id)
+    db.session.commit()  # the content is now unused
+
+    uploads.store_upload(PDF, "again.pdf", draft=draft)  # the same content again, not yet committed
+    results, errors = [], []
+
+    def purge() -> None:
+        with app.app_context():
+            try:
+                results.append(uploads.purge_unused_files(now=_after_the_grace_period()))
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=purge)
+    thread.start()
+    thread.join(timeout=1)  # the purge waits for the upload's transaction
+    db.session.commit()
+    thread.join(timeout=30)
+    assert errors == [] and results == [0]
+    assert uploads.path_for(hashlib.sha256(PDF).hexdigest()).read_bytes() == PDF
+    assert _stored_hashes() == {hashlib.sha256(PDF).hexdigest()}
+
+
+def test_an_upload_after_a_purge_stores_the_content_again(app, draft):
+    earlier, _token = intake.new_draft("en")
+    removed = uploads.store_upload(GIF, "old.gif", draft=earlier)
+    db.session.commit()
+    uploads.remove_from_draft(earlier, removed.id)
+    db.session.commit()
+    assert uploads.purge_unused_files(now=_after_the_grace_period()) == 1
+    attached = uploads.store_upload(GIF, "new.gif", draft=draft)
+    db.session.commit()
+    with uploads.open_stored(attached.stored) as handle:
+        assert handle.read() == GIF

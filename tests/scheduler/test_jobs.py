@@ -11,19 +11,23 @@ def test_the_scheduler_registers_the_outbox_evidence_and_draft_jobs(app):
     assert {job.id for job in scheduler.get_jobs()} == {"send_outbox", "run_evidence_jobs", "expire_drafts"}
 
 
-def test_the_draft_expiry_job_removes_only_expired_drafts(app):
+def test_the_draft_expiry_job_removes_only_expired_drafts_and_their_files(app):
     from datetime import timedelta
 
-    from casework.models import ReportDraft, utcnow
-    from casework.services import intake
+    from casework.models import ReportDraft, StoredFile, utcnow
+    from casework.services import intake, uploads
 
     old, _token = intake.new_draft("en")
     fresh, _token = intake.new_draft("zh_Hans_CN")
     old.expires_at = utcnow() - timedelta(minutes=1)
+    screenshot = uploads.store_upload(b"GIF89a" + b"\x01" * 40, "chat.gif", draft=old)
+    screenshot.stored.stored_at = utcnow() - timedelta(days=30)
+    path = uploads.path_for(screenshot.stored.sha256)
     db.session.commit()
     build_scheduler(app).get_job("expire_drafts").func()
     remaining = db.session.scalars(db.select(ReportDraft.id)).all()
     assert remaining == [fresh.id]
+    assert db.session.scalars(db.select(StoredFile)).all() == [] and not path.exists()
 
 
 def test_the_outbox_job_sends_through_the_scheduler_wrapper(app, smtp_server):
