@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy import case as sql_case
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
-from sqlalchemy.sql.expression import Executable
 from werkzeug.exceptions import NotFound
 
 from casework.extensions import db
-from casework.models import Case, CaseStatus, Priority, ReferenceCounter, User
+from casework.models import Case, CaseStatus, Priority, User
 from casework.services.access import Permission, require
 
 REFERENCE_PREFIX = "CW"
@@ -36,20 +31,17 @@ def next_reference(now: datetime) -> str:
     caller takes the reference as late as it can. A reference only names a case: opening it needs the
     victim's secret token or a staff login.
     """
-    connection = db.session.connection()
-    number = connection.execute(_COUNT_UP[connection.dialect.name], {"year": now.year}).scalar_one()
+    number = db.session.connection().execute(_COUNT_UP, {"year": now.year}).scalar_one()
     return format_reference(now.year, number)
 
 
-def _count_up(insert: Callable[[Table], Any]) -> Executable:
-    counters = ReferenceCounter.__table__
-    statement = insert(counters).values(year=bindparam("year"), last_number=1)
-    return statement.on_conflict_do_update(
-        index_elements=[counters.c.year], set_={"last_number": counters.c.last_number + 1}
-    ).returning(counters.c.last_number)
-
-
-_COUNT_UP = {"postgresql": _count_up(postgresql_insert), "sqlite": _count_up(sqlite_insert)}
+# The same SQL on PostgreSQL and SQLite (3.35+). Written as text because SQLAlchemy compiles an ON CONFLICT
+# construct anew at every call, and this runs at every filing.
+_COUNT_UP = text(
+    "INSERT INTO reference_counters (year, last_number) VALUES (:year, 1) "
+    "ON CONFLICT (year) DO UPDATE SET last_number = reference_counters.last_number + 1 "
+    "RETURNING last_number"
+)
 
 
 PROVISIONAL_PREFIX = "pending-"

@@ -211,14 +211,14 @@ def _write_case(report: NewReport, now: datetime) -> tuple[int, str]:
             "prior_reports": dict(report.prior_reports),
         }]))
     for model, values in rows:
-        if len(values) == 1:
-            connection.execute(_INSERTS[model], values[0])
-        elif values:
-            # One multi-row INSERT: cheaper than the driver's executemany for the few rows a report has.
-            connection.execute(insert(model.__table__).values(values))
+        if values:
+            # A list of several rows goes to the driver's executemany (one pipelined round trip).
+            connection.execute(_INSERTS[model], values[0] if len(values) == 1 else values)
     return case_id, token
 
 
+# Built once: building a statement costs more than running it. (A multi-row VALUES statement would be one
+# round trip too, but SQLAlchemy compiles those anew every time.)
 _INSERTS = {model: insert(model.__table__)
             for model in (Reporter, ReportedLoss, CaseAddress, ReportedTransaction, CaseEvent, ReportExtras)}
 
