@@ -90,7 +90,11 @@ class CaseFile(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     stored_file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id", ondelete="RESTRICT"), index=True)
-    draft_id: Mapped[int | None] = mapped_column(ForeignKey("report_drafts.id", ondelete="CASCADE"), index=True)
+    # Checked at commit: the final submit deletes (claims) the draft first and moves its files to the case later
+    # in the same transaction. Whoever deletes a draft deletes or moves its files.
+    draft_id: Mapped[int | None] = mapped_column(
+        ForeignKey("report_drafts.id", deferrable=True, initially="DEFERRED"), index=True
+    )
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     original_name: Mapped[str] = mapped_column(String(255))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -228,10 +228,6 @@ _INSERTS = {model: insert(model.__table__)
 DRAFT_LIFETIME = timedelta(days=30)
 
 
-class DraftGone(Exception):
-    """The draft was submitted, expired or discarded in the meantime."""
-
-
 def new_draft(locale: str, *, now: datetime | None = None) -> tuple[ReportDraft, str]:
     """Start a draft; returns it (added to the session) and the secret token of its resume link (shown, not kept)."""
     now = now or utcnow()
@@ -346,8 +342,8 @@ class Submitted:
 
 
 @dataclass(frozen=True)
-class DraftToSubmit:
-    """What the final submit needs of a draft, read in one query (`draft_to_submit`)."""
+class ClaimedDraft:
+    """What the final submit needs of a draft it has claimed (`claim_draft`)."""
 
     id: int
     answers: dict[str, Any]
@@ -357,39 +353,43 @@ class DraftToSubmit:
     has_files: bool
 
 
-def draft_to_submit(token: str | None, *, now: datetime | None = None) -> DraftToSubmit | None:
-    """The unexpired draft whose resume token this is, as the submit needs it, or None."""
+def claim_draft(token: str | None, *, now: datetime | None = None) -> ClaimedDraft | None:
+    """Delete the unexpired draft whose resume token this is, returning what the submit needs of it; or None.
+
+    Deleting is the claim, in the caller's transaction: a second submit of the same draft (a double click)
+    waits for this transaction, then finds the draft gone. The caller files the case in the same transaction,
+    or rolls back, which gives the draft back as it was.
+    """
     if not token or len(token) > 200:
         return None
     row = db.session.connection().execute(
-        _DRAFT_TO_SUBMIT, {"token_hash": hash_token(token), "now": now or utcnow()}
+        _CLAIM_DRAFT, {"token_hash": hash_token(token), "now": now or utcnow()}
     ).one_or_none()
-    return DraftToSubmit(**row._mapping) if row is not None else None
+    return ClaimedDraft(**row._mapping) if row is not None else None
 
 
 _drafts, _files = ReportDraft.__table__, CaseFile.__table__
-_DRAFT_TO_SUBMIT = select(
-    _drafts.c.id, _drafts.c.answers, _drafts.c.locale, _drafts.c.reviewed_digest, _drafts.c.reviewed_report,
-    exists().where(_files.c.draft_id == _drafts.c.id).label("has_files"),
-).where(_drafts.c.resume_token_hash == bindparam("token_hash"), _drafts.c.expires_at > bindparam("now"))
+_CLAIM_DRAFT = (
+    delete(_drafts)
+    .where(_drafts.c.resume_token_hash == bindparam("token_hash"), _drafts.c.expires_at > bindparam("now"))
+    .returning(
+        _drafts.c.id, _drafts.c.answers, _drafts.c.locale, _drafts.c.reviewed_digest, _drafts.c.reviewed_report,
+        exists().where(_files.c.draft_id == _drafts.c.id).label("has_files"),
+    )
+)
 
 
-def submit_draft(draft: DraftToSubmit, report: NewReport, *, now: datetime | None = None) -> Submitted:
-    """File the case a complete draft describes, move its files to the case, queue the confirmation e-mail and
-    delete the draft: all in the caller's transaction, so a failure leaves the draft as it was and no case.
+def submit_draft(draft: ClaimedDraft, report: NewReport, *, now: datetime | None = None) -> Submitted:
+    """File the case a claimed draft describes, move its files to the case and queue the confirmation e-mail:
+    all in the caller's transaction (the one that claimed the draft), so a failure leaves the draft as it was
+    and no case.
 
-    `report` is what `report_answers.report_from_answers(draft.answers, ...)` built. Raises DraftGone when the
-    draft was submitted meanwhile (a double click) or has expired; the caller then rolls back.
+    `report` is what `report_answers.report_to_submit(draft)` built.
     """
     now = now or utcnow()
     case_id, token = _write_case(report, now)
-    connection = db.session.connection()
     if draft.has_files:
-        connection.execute(_MOVE_FILES, {"to_case": case_id, "from_draft": draft.id})
-    # Deleting the draft claims it: a second submit of the same draft waits for this transaction, then finds
-    # the draft gone and is rolled back with everything it wrote.
-    if connection.execute(_CLAIM_DRAFT, {"draft_id": draft.id, "now": now}).rowcount != 1:
-        raise DraftGone
+        db.session.connection().execute(_MOVE_FILES, {"to_case": case_id, "from_draft": draft.id})
     # Last, so that concurrent submits wait for this transaction's counter row only while it finishes.
     reference = assign_reference(case_id, now)
     path = tracking_path(reference, token)
@@ -411,7 +411,6 @@ _MOVE_FILES = (
     .where(_files.c.draft_id == bindparam("from_draft"))
     .values(case_id=bindparam("to_case"), draft_id=None)
 )
-_CLAIM_DRAFT = delete(_drafts).where(_drafts.c.id == bindparam("draft_id"), _drafts.c.expires_at > bindparam("now"))
 
 
 def _confirmation(report: NewReport, reference: str, tracking_url: str) -> tuple[str, str]:

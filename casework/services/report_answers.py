@@ -27,7 +27,7 @@ from casework.models import AddressRole, IncidentType, ReportDraft
 from casework.services import chains as chain_registry
 from casework.services.intake import (
     AddressInput,
-    DraftToSubmit,
+    ClaimedDraft,
     LossInput,
     NewReport,
     ReporterInput,
@@ -277,7 +277,7 @@ def report_for_review(draft: ReportDraft) -> NewReport:
     return report
 
 
-def report_to_submit(draft: ReportDraft | DraftToSubmit) -> NewReport:
+def report_to_submit(draft: ReportDraft | ClaimedDraft) -> NewReport:
     """The report the review page built, if the draft still holds the answers it validated; else validated again."""
     reviewed = draft.reviewed_report
     if reviewed is not None and draft.reviewed_digest == answers_digest(draft.answers, draft.locale, chain_choices()):

@@ -163,10 +163,11 @@ def discard():
     return redirect(url_for(".step", number=1))
 
 
-def _report_or_redirect(draft: ReportDraft, build=report_answers.report_to_submit):
-    """The complete report, or a redirect to the first step that needs the victim again."""
+def _report_or_redirect(draft, build=None):
+    """The complete report (by default the one to submit), or a redirect to the first step that needs the
+    victim again."""
     try:
-        return build(draft)
+        return (build or report_answers.report_to_submit)(draft)
     except report_answers.StepInvalid as invalid:
         flash(_("Please check this step again before sending your report."), "error")
         return redirect(_step_url(invalid.step))
@@ -205,20 +206,17 @@ def local_time(moment: datetime, zone: str) -> str:
 @bp.post("/submit")
 @limiter.limit("20 per minute")
 def submit():
-    draft = intake.draft_to_submit(session.get(DRAFT_KEY))
-    if draft is None:
+    draft = intake.claim_draft(session.get(DRAFT_KEY))
+    if draft is None:  # expired, or already submitted (a double click: the first submit filed it)
+        db.session.rollback()
         session.pop(DRAFT_KEY, None)
         return redirect(url_for(".done") if session.get(SUBMITTED_KEY) else url_for(".start"))
     report = _report_or_redirect(draft)
     if not isinstance(report, intake.NewReport):
+        db.session.rollback()  # the draft stays: a step needs the victim again
         return report
-    try:
-        submitted = intake.submit_draft(draft, report)
-        db.session.commit()
-    except intake.DraftGone:
-        db.session.rollback()
-        session.pop(DRAFT_KEY, None)
-        return redirect(url_for(".done") if session.get(SUBMITTED_KEY) else url_for(".start"))
+    submitted = intake.submit_draft(draft, report)
+    db.session.commit()
     session.pop(DRAFT_KEY, None)
     session[SUBMITTED_KEY] = {
         "reference": submitted.reference,

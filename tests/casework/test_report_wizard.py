@@ -7,7 +7,6 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from eth_account.hdaccount.mnemonic import Mnemonic
 from sqlalchemy import func, select
 
@@ -329,19 +328,31 @@ def test_submitting_twice_files_one_case(client):
     assert db.session.scalar(select(func.count(Case.id))) == 1
 
 
-def test_a_submit_of_a_draft_already_gone_is_refused(app, client):
+def test_a_draft_already_gone_cannot_be_claimed(app, client):
     fill_wizard(client)
-    draft = the_draft()
-    db.session.delete(db.session.get(ReportDraft, draft.id))
+    with client.session_transaction() as browser_session:
+        token = browser_session["report_draft"]
+    draft_id = the_draft().id
+    claimed = intake.claim_draft(token)
+    assert claimed is not None and claimed.id == draft_id
     db.session.commit()
-    from casework.services import report_answers
+    assert intake.claim_draft(token) is None
+    assert submit(client).headers["Location"].endswith("/report/")  # nothing was filed: back to the start
+    assert db.session.scalar(select(func.count(Case.id))) == 0
 
-    stale = intake.DraftToSubmit(id=draft.id, answers=draft.answers, locale="en", reviewed_digest=None,
-                                 reviewed_report=None, has_files=False)
-    report = report_answers.report_from_answers(draft.answers, "en", report_answers.wizard_choices())
-    with pytest.raises(intake.DraftGone):
-        intake.submit_draft(stale, report)
-    db.session.rollback()
+
+def test_a_submit_sent_back_to_a_step_keeps_the_draft(client, monkeypatch):
+    fill_wizard(client)
+    assert client.get("/report/review").status_code == 200
+
+    def invalid(draft):
+        raise report_answers.StepInvalid("losses")
+
+    monkeypatch.setattr(report_answers, "report_to_submit", invalid)
+    response = submit(client)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/report/step/4")
+    db.session.expire_all()
+    assert the_draft() is not None and db.session.scalar(select(func.count(Case.id))) == 0
 
 
 def test_drafts_left_for_30_days_expire(client, app):
