@@ -26,6 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config_module.read_environment())
     app.config.update(config or {})
     app.config["SQLALCHEMY_DATABASE_URI"] = config_module.normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    config_module.check_sqlite_version(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config_module.persistent_secret_key(instance)
     if app.config["HTTPS"]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 import secrets
+import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +113,19 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+MIN_SQLITE = (3, 35)  # INSERT ... ON CONFLICT DO UPDATE ... RETURNING, DELETE ... RETURNING
+
+
+def check_sqlite_version(url: str) -> None:
+    """Refuse an SQLite too old for the statements filing a case uses, with what to do instead."""
+    if url.startswith("sqlite") and sqlite3.sqlite_version_info < MIN_SQLITE:
+        raise ConfigError(
+            f"This Python uses SQLite {sqlite3.sqlite_version}; Casework needs SQLite "
+            f"{'.'.join(map(str, MIN_SQLITE))} or newer. Use a newer Python build, or PostgreSQL "
+            "(CASEWORK_DATABASE_URL)."
+        )
 
 
 def defaults(instance_path: Path) -> dict[str, Any]:

@@ -2,7 +2,13 @@
 
 import pytest
 
-from casework.config import ConfigError, normalise_database_url, persistent_secret_key, read_environment
+from casework.config import (
+    ConfigError,
+    check_sqlite_version,
+    normalise_database_url,
+    persistent_secret_key,
+    read_environment,
+)
 
 
 def test_known_variables_are_parsed_into_flask_settings():
@@ -29,8 +35,19 @@ def test_a_value_of_the_wrong_shape_is_refused(name, value):
         read_environment({name: value})
 
 
-def test_the_test_database_variable_is_known_but_not_an_app_setting():
+def test_the_test_and_bench_database_variables_are_known_but_not_app_settings():
     assert read_environment({"CASEWORK_TEST_DATABASE_URL": "postgresql://x"}) == {}
+    assert read_environment({"CASEWORK_BENCH_DATABASE_URL": "postgresql://y"}) == {}
+
+
+def test_an_sqlite_too_old_for_filing_is_refused_with_what_to_do(monkeypatch):
+    import sqlite3
+
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.31.1")
+    with pytest.raises(ConfigError, match=r"SQLite 3\.31\.1; Casework needs SQLite 3\.35 or newer.*PostgreSQL"):
+        check_sqlite_version("sqlite:////tmp/x.sqlite3")
+    check_sqlite_version("postgresql+psycopg://postgres@127.0.0.1/test")  # PostgreSQL is not concerned
 
 
 def test_plain_postgresql_urls_use_psycopg3():
