@@ -4,8 +4,8 @@ Run: .venv/bin/python bench/intake.py
 
 Creates a scratch PostgreSQL database (CASEWORK_BENCH_DATABASE_URL, default
 postgresql://postgres@127.0.0.1:5432/casework_bench, dropped and recreated; the production backend), migrates
-it, and prepares complete drafts: one filled in through the real wizard and reviewed (as every victim does before
-the submit button), copied under fresh resume tokens, each with its own signed session. It then starts gunicorn
+it, and prepares complete drafts: one filled in through the real wizard, with a screenshot, and reviewed (as every
+victim does before the submit button), copied under fresh resume tokens, each with its own signed session. It then starts gunicorn
 with 2 workers serving the application, and another with 2 workers serving a bare Flask endpoint, both on
 loopback, and sends the same bounded load to each: CONCURRENCY clients posting SUBMITS requests (final submits
 of distinct drafts; plain form posts to the bare endpoint). The load goes in ROUNDS alternating rounds, one to
@@ -17,6 +17,7 @@ and exits 1 when a target is missed.
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import statistics
@@ -99,23 +100,29 @@ def prepare_drafts(count: int, upload_dir: str) -> list[tuple[str, str]]:
 
     from casework import create_app
     from casework.extensions import db
-    from casework.models import ReportDraft
+    from casework.models import CaseFile, ReportDraft
     from casework.services import intake
-    from tests.casework.test_report_wizard import fill_wizard
+    from tests.casework.test_report_wizard import PNG, answers, fill_wizard, post_step
 
     app = create_app({"WTF_CSRF_ENABLED": True})
     with app.app_context():
         upgrade()
         victim = app.test_client()
         fill_wizard(victim)
+        # A screenshot, as victims are asked to send: the submit moves it from the draft to the case.
+        post_step(victim, 6, {**answers()[6], "files": [(io.BytesIO(PNG), "wallet.png")]},
+                  content_type="multipart/form-data")
         # The submit button is on the review page: every real submit follows a review of the same answers.
         assert victim.get("/report/review").status_code == 200
         template = db.session.scalars(db.select(ReportDraft)).one()
+        screenshot = db.session.scalars(db.select(CaseFile)).one()
         tokens = []
         for _ in range(count):
             draft, token = intake.new_draft(template.locale)
             draft.answers, draft.completed_steps = template.answers, template.completed_steps
             draft.reviewed_digest, draft.reviewed_report = template.reviewed_digest, template.reviewed_report
+            db.session.add(CaseFile(stored_file_id=screenshot.stored_file_id, draft_id=draft.id,
+                                    original_name=screenshot.original_name, uploaded_at=screenshot.uploaded_at))
             tokens.append(token)
         db.session.commit()
         db.engine.dispose()
@@ -130,12 +137,14 @@ def prepare_drafts(count: int, upload_dir: str) -> list[tuple[str, str]]:
     return sessions
 
 
-def _count_cases() -> int:
+def _count_filed() -> tuple[int, int]:
+    """How many cases were filed, and how many of them hold their screenshot."""
     engine = create_engine(make_url(DATABASE_URL).set(drivername="postgresql+psycopg"))
     with engine.connect() as connection:
-        count = connection.execute(text("SELECT count(*) FROM cases")).scalar_one()
+        cases = connection.execute(text("SELECT count(*) FROM cases")).scalar_one()
+        with_file = connection.execute(text("SELECT count(DISTINCT case_id) FROM case_files")).scalar_one()
     engine.dispose()
-    return count
+    return cases, with_file
 
 
 class Gunicorn:
@@ -210,9 +219,9 @@ def write_results(rows: list[tuple[str, float, float, float, int]], verdicts: li
         f"Rerun: `.venv/bin/python bench/intake.py` (last run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC). gunicorn with "
         f"{WORKERS} sync workers on loopback, PostgreSQL, {CONCURRENCY} concurrent clients, {SUBMITS} requests each "
         f"after {WARMUP} warm-up requests, in {ROUNDS} rounds alternating between the two servers; every submit "
-        "files a complete, reviewed seven-step draft (the report "
+        "files a complete, reviewed seven-step draft with a screenshot (the report "
         "validated at review reused while the answers are unchanged, case, reporter, loss, addresses, "
-        "transactions, event, outbox e-mail, draft deleted) in one "
+        "transactions, event, the screenshot moved to the case, outbox e-mail, draft deleted) in one "
         f"transaction. The machine has {os.cpu_count()} CPUs, shared by the clients and the servers.",
         "",
         "| Endpoint | Requests/s | p50 | p99 | Errors |",
@@ -265,10 +274,11 @@ def main() -> int:
     ]
     app_errors = errors["app"]
     ratio = rows[0][1] / rows[1][1]
-    filed = _count_cases()
+    filed, with_file = _count_filed()
     checks = [
-        (app_errors == 0 and filed == WARMUP + SUBMITS,
-         f"every submit filed its case: {filed - WARMUP} cases for {SUBMITS} submits, {app_errors} errors"),
+        (app_errors == 0 and filed == with_file == WARMUP + SUBMITS,
+         f"every submit filed its case with its screenshot: {filed - WARMUP} cases ({with_file - WARMUP} with the "
+         f"file) for {SUBMITS} submits, {app_errors} errors"),
         (ratio >= MIN_RATIO, f"submit throughput is {ratio:.2f} of the bare endpoint's (target at least 1/3)"),
         (rows[0][3] <= MAX_P99_SECONDS,
          f"submit p99 {rows[0][3] * 1000:.0f} ms (target under {MAX_P99_SECONDS * 1000:.0f} ms)"),
