@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from casework.extensions import db
 from casework.models.types import UTCDateTime, utcnow
@@ -37,10 +37,17 @@ class ReportDraft(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Moved forward at every save: a draft left alone for 30 days expires.
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    # Written by the review page once every step passed validation: a digest of what it validated (answers,
-    # language, chains offered) and the report it built, which the submit reuses while the digest still matches.
+    # Written by the review page once every step passed validation: the report it built, and a digest of what
+    # else the validation depended on (language, chains offered). The submit reuses the report while the digest
+    # still matches; new answers void it (below).
     reviewed_digest: Mapped[str | None] = mapped_column(String(64))
     reviewed_report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    @validates("answers")
+    def _void_review(self, key: str, answers: dict[str, Any]) -> dict[str, Any]:
+        """New answers void the report validated at review: the review page or the submit validates again."""
+        self.reviewed_digest = self.reviewed_report = None
+        return answers
 
     def __repr__(self) -> str:
         return f"<ReportDraft {self.id} step {self.step}>"

@@ -2,9 +2,9 @@
 
 The draft keeps each step's answers as form data; `report_from_answers` rebuilds and validates every step's form
 again (the server is the authority, and time has passed since the step was saved) before building the NewReport.
-The review page does that and keeps the report on the draft with a digest of what it validated
-(`report_for_review`); the submit that follows reuses it while the draft still holds exactly those answers
-(`report_to_submit`), and validates again otherwise.
+The review page does that and keeps the report on the draft with a digest of what else it depended on
+(`report_for_review`); the submit that follows reuses it while the draft still holds it, since new answers void it,
+and the digest matches (`report_to_submit`), and validates again otherwise.
 """
 
 from __future__ import annotations
@@ -248,14 +248,14 @@ def report_from_answers(answers: Mapping[str, Any], locale: str, choices: Wizard
     )
 
 
-def answers_digest(answers: Mapping[str, Any], locale: str, chains: Sequence[ChainChoice]) -> str:
-    """A SHA-256 of what validating a draft depends on: its answers, its language and the chains offered.
+def review_digest(locale: str, chains: Sequence[ChainChoice]) -> str:
+    """A SHA-256 of what validating a draft depends on besides its answers (new answers void a review anyway: see
+    `ReportDraft`): its language and the chains offered.
 
     Time is left out on purpose: passing time never makes a validated report invalid (dates may not lie in the
     future, nothing has a lower bound).
     """
-    encoded = json.dumps([answers, locale], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(encoded.encode("utf-8") + _chains_material(tuple(chains))).hexdigest()
+    return hashlib.sha256(locale.encode("utf-8") + b"\n" + _chains_material(tuple(chains))).hexdigest()
 
 
 @functools.lru_cache(maxsize=16)
@@ -267,20 +267,22 @@ def _chains_material(chains: tuple[ChainChoice, ...]) -> bytes:
 def report_for_review(draft: ReportDraft) -> NewReport:
     """Validate every step of the draft and build its report; StepInvalid names the first step that fails.
 
-    The report is kept on the draft with the digest of what was validated (the caller commits), for the submit.
+    The report is kept on the draft with the digest of what else was validated (the caller commits), for the
+    submit.
     """
     choices = wizard_choices()
     report = report_from_answers(draft.answers, draft.locale, choices)
-    digest = answers_digest(draft.answers, draft.locale, choices.chains)
-    if draft.reviewed_digest != digest:
+    digest = review_digest(draft.locale, choices.chains)
+    if draft.reviewed_report is None or draft.reviewed_digest != digest:
         draft.reviewed_digest, draft.reviewed_report = digest, _as_plain(report)
     return report
 
 
 def report_to_submit(draft: ReportDraft | ClaimedDraft) -> NewReport:
-    """The report the review page built, if the draft still holds the answers it validated; else validated again."""
+    """The report the review page built, if the draft still holds it and the chains offered are the same; else
+    the answers validated again."""
     reviewed = draft.reviewed_report
-    if reviewed is not None and draft.reviewed_digest == answers_digest(draft.answers, draft.locale, chain_choices()):
+    if reviewed is not None and draft.reviewed_digest == review_digest(draft.locale, chain_choices()):
         return _from_plain(reviewed)
     return report_from_answers(draft.answers, draft.locale, wizard_choices())
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from casework.extensions import db
-from casework.models import AddressRole, Case, CaseEvent, IncidentType, Priority, utcnow
+from casework.models import AddressRole, Case, CaseEvent, IncidentType, Priority, ReportExtras, utcnow
 from casework.services import intake
 from casework.services.cases import format_reference
 from casework.services.tokens import token_matches
@@ -116,3 +116,67 @@ def test_concurrent_filings_get_consecutive_references(app):
     year = utcnow().year
     assert sorted(results) == [format_reference(year, number) for number in range(1, 5)]
     assert sorted(db.session.scalars(select(Case.reference))) == sorted(results)
+
+
+def test_every_part_of_a_full_report_is_written_exactly(app):
+    """Several rows of each kind, every optional field, the largest amount: what is read back is what was filed
+    (on PostgreSQL the case and its rows are one statement; on SQLite one per table)."""
+    now = utcnow()
+    victim, attacker, exchange = ("0x" + digit * 40 for digit in "123")
+    report = _report(
+        reporter=intake.ReporterInput(
+            name="李 <b>伟</b>", email="li@example.org", phone="+8613800138000", country="CN",
+            preferred_language="zh_Hans_CN", jurisdiction="上海", consent_law_enforcement=True,
+            consent_exchanges=True, consent_consumer_agencies=False,
+        ),
+        summary="假客服让我“验证钱包”。",
+        incident_at=now - timedelta(hours=3), discovered_at=now - timedelta(hours=2), victim_timezone="Asia/Shanghai",
+        wallet_app="imToken", first_contact="Telegram", chain_ids=(56, 1, 56),
+        losses=(
+            intake.LossInput(chain_id=1, asset_symbol="USDT", amount_raw=2**256 - 1, decimals=6,
+                             token_address="0xdAC17F958D2ee523a22062069cCfd8C7e88F9C03".lower(),
+                             fiat_value_cents=123_456_789_012, fiat_currency="CNY"),
+            intake.LossInput(chain_id=1, asset_symbol="ETH", amount_raw=3 * 10**18, decimals=18),
+            intake.LossInput(chain_id=56, asset_symbol="BNB", amount_raw=1, decimals=18),
+        ),
+        addresses=(
+            intake.AddressInput(chain_id=1, address=victim, role=AddressRole.VICTIM),
+            intake.AddressInput(chain_id=1, address=attacker, role=AddressRole.ATTACKER, label="drainer"),
+            intake.AddressInput(chain_id=56, address=exchange, role=AddressRole.EXCHANGE_DEPOSIT, label="Binance"),
+        ),
+        transactions=(
+            intake.TransactionInput(chain_id=1, tx_hash="0x" + "ab" * 32, note="the drain"),
+            intake.TransactionInput(chain_id=56, tx_hash="0x" + "cd" * 32),
+        ),
+        exchanges_involved=("Binance", "OKX"),
+        scammer_contacts={"websites": ("imtoken-help.example",), "phones": ("+85212345678", "+85287654321")},
+        prior_reports={"police_report_number": "SH-2026-0042"},
+    )
+    filed = intake.file_case(report, now=now)
+    db.session.commit()
+    db.session.expire_all()
+    case = filed.case
+    assert (case.summary, case.wallet_app, case.first_contact, case.victim_timezone) == (
+        report.summary, "imToken", "Telegram", "Asia/Shanghai")
+    assert case.chain_ids == [1, 56] and case.incident_at == report.incident_at
+    assert case.discovered_at == report.discovered_at and case.submitted_at == now
+    reporter = case.reporter
+    assert {key: getattr(reporter, key) for key in vars(report.reporter)} == vars(report.reporter)
+    assert sorted((vars(loss) for loss in report.losses), key=repr) == sorted(
+        ({key: getattr(loss, key) for key in vars(report.losses[0])} for loss in case.losses), key=repr)
+    assert {(a.chain_id, a.address, a.role, a.label) for a in case.addresses} == {
+        (a.chain_id, a.address, a.role, a.label) for a in report.addresses}
+    assert {(t.chain_id, t.tx_hash, t.note) for t in case.transactions} == {
+        (t.chain_id, t.tx_hash, t.note) for t in report.transactions}
+    extras = db.session.scalars(select(ReportExtras).where(ReportExtras.case_id == case.id)).one()
+    assert extras.exchanges == ["Binance", "OKX"] and extras.prior_reports == {"police_report_number": "SH-2026-0042"}
+    assert extras.scammer_contacts == {"websites": ["imtoken-help.example"], "phones": ["+85212345678", "+85287654321"]}
+    (event,) = case.events
+    assert (event.action, event.actor_label, event.actor_id, event.created_at) == ("submitted", "victim", None, now)
+    assert event.data == {"priority": case.priority.value, "incident_type": "fake_support"}
+
+
+def test_a_report_without_extras_writes_no_extras_row(app):
+    filed = intake.file_case(_report())
+    db.session.commit()
+    assert db.session.scalars(select(ReportExtras).where(ReportExtras.case_id == filed.case_id)).all() == []

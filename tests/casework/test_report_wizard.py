@@ -165,7 +165,9 @@ def test_the_submit_files_the_report_validated_at_review_without_validating_it_a
 def test_answers_changed_after_review_are_validated_again(client):
     fill_wizard(client)
     client.get("/report/review")
+    assert the_draft().reviewed_report is not None
     post_step(client, 7, {**answers()[7], "name": "Wang Fang"})
+    assert the_draft().reviewed_report is None  # new answers void the review
     assert submit(client).headers["Location"].endswith("/report/done")
     assert db.session.scalars(select(Case)).one().reporter.name == "Wang Fang"
 
