@@ -140,10 +140,12 @@ def test_statement_holding_a_recovery_phrase_gets_only_the_secret_warning() -> N
 def test_a_refused_secret_is_removed_from_the_field_and_from_the_re_rendered_page() -> None:
     phrase = Mnemonic().generate(12)
     form = submit(statement=f"He asked me for my words and I gave him: {phrase}. My money was gone.")
-    assert form.statement.data == "He asked me for my words and I gave him: [removed]. My money was gone."
+    kept = "He asked me for my words and I gave him: [removed]. My money was gone."
+    assert form.statement.data == kept
     html = form.statement()
     assert phrase not in html
-    assert not any(f" {word} " in html for word in phrase.split() if word not in "He asked me for my words")
+    # Words of the victim's own sentence (such as "money", also a BIP-39 word) may of course stay.
+    assert not any(f" {word} " in html for word in phrase.split() if word not in kept.split())
 
 
 def test_a_phrase_pasted_into_the_address_field_gets_the_secret_warning_not_a_format_error() -> None:
