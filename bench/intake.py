@@ -3,13 +3,13 @@
 Run: .venv/bin/python bench/intake.py
 
 Creates a scratch PostgreSQL database (CASEWORK_BENCH_DATABASE_URL, default
-postgresql://postgres@127.0.0.1:5432/casework_bench, dropped and recreated; the production backend), migrates
-it, and prepares complete drafts: one filled in through the real wizard, with a screenshot, and reviewed (as every
-victim does before the submit button), copied under fresh resume tokens, each with its own signed session. It then starts gunicorn
-with 2 workers serving the application, and another with 2 workers serving a bare Flask endpoint, both on
-loopback, and sends the same bounded load to each: CONCURRENCY clients posting SUBMITS requests (final submits
-of distinct drafts; plain form posts to the bare endpoint). The load goes in ROUNDS alternating rounds, one to
-each server in turn, so that whatever else this shared machine is doing weighs on both alike.
+postgresql://postgres@127.0.0.1:5432/casework_bench, dropped and recreated; the production backend), migrates it,
+and prepares complete drafts: one filled in through the real wizard, with a screenshot, and reviewed (as every
+victim does before the submit button), copied under fresh resume tokens, each with its own signed session. It then
+starts gunicorn with 2 workers serving the application, and another with 2 workers serving a bare Flask endpoint,
+both on loopback, and sends the same bounded load to each: CONCURRENCY clients posting SUBMITS requests (final
+submits of distinct drafts; plain form posts to the bare endpoint). The load goes in ROUNDS alternating rounds,
+one to each server in turn, so that whatever else this shared machine is doing weighs on both alike.
 Rate limits are switched off for the run: all the load comes from one address.
 Prints submits per second and p50/p99 latency of each, updates this benchmark's section of bench/RESULTS.md,
 and exits 1 when a target is missed.

@@ -1,6 +1,5 @@
 """Filing a case through the intake service: one transaction, an event, a documented priority."""
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -11,6 +10,7 @@ from casework.models import AddressRole, Case, CaseEvent, IncidentType, Priority
 from casework.services import intake
 from casework.services.cases import format_reference
 from casework.services.tokens import token_matches
+from tests.fixtures.factories import at_once
 
 
 def _report(**overrides) -> intake.NewReport:
@@ -93,26 +93,7 @@ def test_a_rolled_back_filing_gives_its_number_back(app):
 def test_concurrent_filings_get_consecutive_references(app):
     """Each filing writes its rows first and waits for the counter row only at the end: none fails, none
     shares a number, none is left with its provisional reference."""
-    results, errors = [], []
-    barrier = threading.Barrier(4)
-
-    def file_one() -> None:
-        with app.app_context():
-            try:
-                barrier.wait(timeout=10)
-                results.append(intake.file_case(_report()).reference)
-                db.session.commit()
-            except Exception as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=file_one) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    results = at_once(app, lambda: intake.file_case(_report()).reference, 4)
     year = utcnow().year
     assert sorted(results) == [format_reference(year, number) for number in range(1, 5)]
     assert sorted(db.session.scalars(select(Case.reference))) == sorted(results)

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from casework.extensions import db
 from casework.models import Case, CaseEvent, CaseStatus, ImmutableRowError, Resolution, utcnow
 from casework.services.cases import format_reference, next_reference
+from tests.fixtures.factories import at_once
 
 CORE_TABLES = {
     "cases", "reporters", "case_addresses", "reported_transactions", "reported_losses", "evidence_records",
@@ -95,29 +96,6 @@ def test_amounts_beyond_64_bits_are_kept_exactly(app, make_case):
 
 def test_concurrent_first_submissions_of_a_year_get_different_references(app):
     """Two transactions that both find no counter row for the year must not both take number 1."""
-    import threading
-
-    from casework.extensions import db as database
-
     year_start = utcnow().replace(year=2031)
-    results, errors = [], []
-    barrier = threading.Barrier(2)
-
-    def allocate() -> None:
-        with app.app_context():
-            try:
-                barrier.wait(timeout=10)
-                results.append(next_reference(year_start))
-                database.session.commit()
-            except Exception as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-            finally:
-                database.session.remove()
-
-    threads = [threading.Thread(target=allocate) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert errors == []
+    results = at_once(app, lambda: next_reference(year_start), 2)
     assert sorted(results) == [format_reference(2031, 1), format_reference(2031, 2)]
