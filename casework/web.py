@@ -9,7 +9,6 @@ from decimal import Decimal
 from flask import Flask, render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -18,14 +17,6 @@ from casework.services import chains, evidence, jobs, labels, tracing
 from casework.services.access import AccessDenied
 
 log = logging.getLogger(__name__)
-
-
-# What each theft pattern (evidence/patterns.py) is called on the case page.
-THEFT_PATTERNS = {
-    "approval_drain": _l("Approval drain: moved by an address the victim had approved"),
-    "direct_drain": _l("Direct drain: signed with the victim's own key"),
-    "scam_payment": _l("Scam payment: sent by the victim"),
-}
 
 
 def format_amount(raw: int, decimals: int) -> str:
@@ -61,7 +52,6 @@ def init_app(app: Flask) -> None:
     app.add_template_global(labels.other_cases, "other_cases")
     app.add_template_global(chains.registry, "chain_registry")
     app.add_template_global(timedelta, "timedelta")
-    app.add_template_global(THEFT_PATTERNS, "theft_patterns")
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):

@@ -5,15 +5,22 @@ from casework.models.case import Case, CaseAddress, ReferenceCounter, ReportedLo
 from casework.models.enums import (
     AddressRole,
     CaseStatus,
+    EscalationLevel,
+    EventKind,
     IncidentType,
+    JobKind,
     JobStatus,
     MessageAuthor,
     OutboxStatus,
     Priority,
+    RecordKind,
     ReferralKind,
     ReferralStatus,
     Resolution,
     Role,
+    SlaEventKind,
+    SlaMetric,
+    TheftPattern,
     TransferKind,
 )
 from casework.models.evidence import EvidenceRecord, FlowEdge, ImmutableRowError, Transfer
@@ -25,7 +32,8 @@ from casework.models.types import utcnow
 
 __all__ = [
     "ANY_CHAIN", "AddressLabel", "AddressRole", "Case", "CaseAddress", "CaseFile", "CaseEvent", "CaseStatus",
-    "Escalation", "EvidenceJob", "TraceRun",
+    "Escalation", "EscalationLevel", "EventKind", "EvidenceJob", "JobKind", "RecordKind", "SlaEventKind",
+    "SlaMetric", "TheftPattern", "TraceRun",
     "EvidenceRecord", "FlowEdge", "ImmutableRowError", "IncidentType", "JobStatus", "Message",
     "MessageAuthor", "Note", "Notification", "OutboxStatus", "Priority", "ReferenceCounter",
     "Referral", "ReferralKind", "ReferralStatus", "Reporter", "ReportedLoss", "ReportedTransaction",

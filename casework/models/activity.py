@@ -5,34 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, ForeignKey, String, Text, event
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.extensions import db
-from casework.models.enums import MessageAuthor, ReferralKind, ReferralStatus
+from casework.models.enums import EventKind, MessageAuthor, ReferralKind, ReferralStatus
 from casework.models.evidence import refuse_change
 from casework.models.types import UInt256, UTCDateTime, enum_column, utcnow
 
 if TYPE_CHECKING:
     from casework.models.case import Case
     from casework.models.people import User
-
-
-# How each kind of event is named on the timeline; actions without an entry show their code.
-ACTION_TITLES = {
-    "submitted": _l("Report submitted"),
-    "status": _l("Status changed"),
-    "assigned": _l("Handler assigned"),
-    "message": _l("Message"),
-    "evidence": _l("Evidence captured"),
-    "note": _l("Internal note added"),
-    "information_added": _l("Victim added information"),
-    "address_added": _l("Victim added an address"),
-    "transaction_added": _l("Victim added a transaction"),
-    "file_added": _l("Victim added a file"),
-    "report_downloaded": _l("Victim downloaded their report"),
-}
 
 
 class CaseEvent(db.Model):
@@ -45,7 +28,7 @@ class CaseEvent(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Who acted when it was not a staff member: "victim" or "system".
     actor_label: Mapped[str] = mapped_column(String(32))
-    action: Mapped[str] = mapped_column(String(64))
+    action: Mapped[EventKind] = mapped_column(enum_column(EventKind, "event_kind", length=64))
     summary: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -56,14 +39,14 @@ class CaseEvent(db.Model):
     @property
     def title(self) -> str:
         """The event's name for the timeline, in the reader's language."""
-        return str(ACTION_TITLES.get(self.action, self.action))
+        return self.action.title
 
     @classmethod
     def record(
         cls,
         case: Case,
         actor: User | None,
-        action: str,
+        action: EventKind,
         *,
         summary: str = "",
         before: Any = None,
@@ -72,24 +55,41 @@ class CaseEvent(db.Model):
         **data: Any,
     ) -> CaseEvent:
         """Add an event to the session (the caller commits with the change it describes)."""
-        entry = cls(
-            case=case,
-            actor=actor,
-            actor_label=actor_label or ("staff" if actor is not None else "system"),
-            action=action,
-            summary=summary,
-            data=cls.payload(before=before, after=after, **data),
-        )
+        entry = cls(case=case, actor=actor, **cls.row(action, actor=actor, actor_label=actor_label, summary=summary,
+                                                      before=before, after=after, **data))
         db.session.add(entry)
         return entry
 
     @staticmethod
-    def payload(*, before: Any = None, after: Any = None, **data: Any) -> dict[str, Any]:
-        """An event's `data` as JSON values: the named details, and before/after when either is given."""
-        payload = {key: _plain(value) for key, value in data.items()}
-        if before is not None or after is not None:
-            payload["before"], payload["after"] = _plain(before), _plain(after)
-        return payload
+    def row(
+        action: EventKind,
+        *,
+        actor: User | None = None,
+        actor_label: str | None = None,
+        summary: str = "",
+        before: Any = None,
+        after: Any = None,
+        created_at: datetime | None = None,
+        **data: Any,
+    ) -> dict[str, Any]:
+        """An event's column values (all but case_id): the one shape of every entry, whether the ORM writes it
+        (`record`) or a plain INSERT does (the intake fast path). An unknown action raises ValueError."""
+        return {
+            "actor_id": actor.id if actor is not None else None,
+            "actor_label": actor_label or ("staff" if actor is not None else "system"),
+            "action": EventKind(action),
+            "summary": summary,
+            "data": _payload(before=before, after=after, **data),
+            "created_at": created_at or utcnow(),
+        }
+
+
+def _payload(*, before: Any = None, after: Any = None, **data: Any) -> dict[str, Any]:
+    """An event's `data` as JSON values: the named details, and before/after when either is given."""
+    payload = {key: _plain(value) for key, value in data.items()}
+    if before is not None or after is not None:
+        payload["before"], payload["after"] = _plain(before), _plain(after)
+    return payload
 
 
 def _plain(value: Any) -> Any:
@@ -140,6 +140,11 @@ class Referral(db.Model):
     """A recovery action aimed at a third party (freeze request, issuer, agency, police, lawyer)."""
 
     __tablename__ = "referrals"
+    # The trace proposes one referral per case, kind, chain and target address and updates it while it is only
+    # proposed. Referrals without a chain and address (police, a lawyer) are not limited by it.
+    __table_args__ = (
+        UniqueConstraint("case_id", "kind", "chain_id", "target_address", name="uq_referrals_target"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

@@ -8,10 +8,14 @@ from flask_babel import lazy_gettext as _l
 
 
 class TitledEnum(enum.Enum):
-    """An enum whose members carry a human title for display (translated lazily)."""
+    """An enum whose members carry a human title for display (translated lazily).
 
-    def __new__(cls, value: str, title):
-        member = object.__new__(cls)
+    A member is declared as `NAME = value, title[, details...]`; a subclass that needs more than the title takes the
+    details in its `__init__` (see EventKind).
+    """
+
+    def __new__(cls, value: str, title, *details):
+        member = str.__new__(cls, value) if issubclass(cls, str) else object.__new__(cls)
         member._value_ = value
         member._title = title
         return member
@@ -24,6 +28,14 @@ class TitledEnum(enum.Enum):
     def choices(cls) -> list[tuple[str, str]]:
         """(value, title) pairs for select fields."""
         return [(m.value, m.title) for m in cls]
+
+
+class TextEnum(str, TitledEnum):
+    """A titled enum whose members are also their value as text: `JobKind.CAPTURE == "capture"`, a dict keyed by
+    members answers for the value, and str() gives the value. For kinds that other packages hand over as text."""
+
+    title = TitledEnum.title  # str.title would otherwise come first
+    __str__ = str.__str__
 
 
 class Role(TitledEnum):
@@ -126,3 +138,90 @@ class OutboxStatus(TitledEnum):
 class MessageAuthor(TitledEnum):
     VICTIM = "victim", _l("Victim")
     STAFF = "staff", _l("Staff")
+
+
+class JobKind(TextEnum):
+    CAPTURE = "capture", _l("Evidence capture")
+    DISCOVER = "discover", _l("Discovery of outgoing transfers")
+    TRACE = "trace", _l("Trace of the funds")
+
+
+class RecordKind(TextEnum):
+    # What a raw record was captured for: evidence.models.RECORD_KINDS, with titles.
+    TRANSACTION = "transaction", _l("Transaction")
+    RECEIPT = "receipt", _l("Receipt")
+    BLOCK = "block", _l("Block")
+    TOKEN_CALL = "token_call", _l("Token contract call")
+    CHAIN_ID = "chain_id", _l("Chain id")
+    HEAD = "head", _l("Latest block")
+    LOGS = "logs", _l("Log query")
+
+
+class TheftPattern(TextEnum):
+    # What the records show about a movement out of a victim address (evidence/patterns.py).
+    APPROVAL_DRAIN = "approval_drain", _l("Approval drain: moved by an address the victim had approved")
+    DIRECT_DRAIN = "direct_drain", _l("Direct drain: signed with the victim's own key")
+    SCAM_PAYMENT = "scam_payment", _l("Scam payment: sent by the victim")
+
+
+class SlaMetric(TitledEnum):
+    FIRST_RESPONSE = "first_response", _l("First response")
+    TRIAGE = "triage", _l("Triage")
+    EVIDENCE_CAPTURED = "evidence_captured", _l("Evidence captured")
+    FREEZE_SENT = "freeze_sent", _l("Freeze request sent")
+    VICTIM_UPDATE = "victim_update", _l("Update to the victim")
+    RESOLUTION = "resolution", _l("Resolution")
+
+
+class SlaEventKind(TitledEnum):
+    STARTED = "started", _l("Started")
+    PAUSED = "paused", _l("Paused")
+    RESUMED = "resumed", _l("Resumed")
+    FULFILLED = "fulfilled", _l("Fulfilled")
+    POLICY_APPLIED = "policy_applied", _l("Policy applied")
+    WARNED = "warned", _l("Warned")
+    BREACHED = "breached", _l("Breached")
+
+
+class EscalationLevel(TitledEnum):
+    WARNING = "warning", _l("Warning")
+    BREACH = "breach", _l("Breach")
+
+
+class EventKind(TextEnum):
+    """What a CaseEvent records: its title on the staff timeline and, when the victim sees it, the sentence on the
+    victim's timeline (`own`: the sentence when the victim did it themselves; %(status)s is the victim's word for
+    the new status). Events without a sentence are staff only.
+
+    A new kind is one line here; the database accepts it once a migration replaces the CHECK on
+    case_events.action with the new list of values (as migration b9d2f1a3c5e7 created it).
+    """
+
+    def __init__(self, value: str, title, victim=None, own=None) -> None:
+        self.victim_sentence = victim
+        self.own_sentence = own or victim
+
+    @property
+    def victim_visible(self) -> bool:
+        return self.victim_sentence is not None
+
+    def for_victim(self, *, by_victim: bool, **values: str) -> str | None:
+        """The victim's sentence for this kind of event (None: not shown to the victim)."""
+        sentence = self.own_sentence if by_victim else self.victim_sentence
+        return None if sentence is None else str(sentence) % values
+
+    SUBMITTED = "submitted", _l("Report submitted"), _l("You submitted your report.")
+    STATUS = "status", _l("Status changed"), _l("Your case is now: %(status)s")
+    ASSIGNED = "assigned", _l("Handler assigned"), _l("A case handler was assigned to your case.")
+    MESSAGE = "message", _l("Message"), _l("Your case handler sent you a message."), _l("You sent a message.")
+    NOTE = "note", _l("Internal note added")
+    EVIDENCE = "evidence", _l("Evidence captured"), _l("On-chain evidence was recorded for your case.")
+    DISCOVERY = "discovery", _l("Outgoing transfers discovered")
+    THEFT_CONFIRMED = "theft_confirmed", _l("Theft confirmed")
+    TRACE = "trace", _l("Funds traced")
+    INFORMATION_ADDED = "information_added", _l("Victim added information"), _l("You added information.")
+    ADDRESS_ADDED = "address_added", _l("Victim added an address"), _l("You added an address.")
+    TRANSACTION_ADDED = "transaction_added", _l("Victim added a transaction"), _l("You added a transaction hash.")
+    FILE_ADDED = "file_added", _l("Victim added a file"), _l("You added a file.")
+    REPORT_DOWNLOADED = "report_downloaded", _l("Victim downloaded their report"), _l(
+        "A copy of your report was downloaded.")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.extensions import db
-from casework.models.enums import TransferKind
+from casework.models.enums import RecordKind, TheftPattern, TransferKind
 from casework.models.types import UInt256, UTCDateTime, enum_column, utcnow
 
 
@@ -29,7 +29,7 @@ class EvidenceRecord(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"), index=True)
     sequence: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[RecordKind] = mapped_column(enum_column(RecordKind, "record_kind", length=32))
     chain_id: Mapped[int | None] = mapped_column(Integer)
     canonical_json: Mapped[str] = mapped_column(Text)
     source_host: Mapped[str | None] = mapped_column(String(255))
@@ -45,9 +45,6 @@ class Transfer(db.Model):
     """A decoded value movement (native, ERC-20, ERC-721, approval), linked to its raw record."""
 
     __tablename__ = "transfers"
-    __table_args__ = (
-        UniqueConstraint("case_id", "chain_id", "tx_hash", "log_index", "kind", name="uq_transfers_movement"),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -65,10 +62,18 @@ class Transfer(db.Model):
     block_number: Mapped[int] = mapped_column(Integer)
     block_time: Mapped[datetime] = mapped_column(UTCDateTime)
     tx_status: Mapped[int | None] = mapped_column(Integer)
-    # What the records show about this movement out of a victim address (evidence/patterns.py):
-    # approval_drain, direct_drain or scam_payment; for an approval drain, the approval it used.
-    pattern: Mapped[str | None] = mapped_column(String(20))
+    # What the records show about this movement out of a victim address; for an approval drain, the approval it used.
+    pattern: Mapped[TheftPattern | None] = mapped_column(enum_column(TheftPattern, "theft_pattern", length=20))
     approval_tx_hash: Mapped[str | None] = mapped_column(String(66))
+
+
+# One row per movement. Native-coin movements have no log index; COALESCE makes their NULL collide as a value would
+# (a plain unique key treats every NULL as different), on both databases.
+Index(
+    "uq_transfers_movement",
+    Transfer.case_id, Transfer.chain_id, Transfer.tx_hash, func.coalesce(Transfer.log_index, -1), Transfer.kind,
+    unique=True,
+)
 
 
 class FlowEdge(db.Model):

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.extensions import db
-from casework.models.enums import JobStatus, OutboxStatus
+from casework.models.enums import EscalationLevel, JobKind, JobStatus, OutboxStatus, SlaEventKind, SlaMetric
 from casework.models.types import UTCDateTime, enum_column, utcnow
 
 
@@ -21,7 +21,7 @@ class SlaClock(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    metric: Mapped[str] = mapped_column(String(40))
+    metric: Mapped[SlaMetric] = mapped_column(enum_column(SlaMetric, "sla_metric", length=40))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Only running clocks have a due time; the sweep reads this index.
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -36,7 +36,7 @@ class SlaEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clock_id: Mapped[int] = mapped_column(ForeignKey("sla_clocks.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[SlaEventKind] = mapped_column(enum_column(SlaEventKind, "sla_event_kind", length=16))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -48,7 +48,7 @@ class Escalation(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clock_id: Mapped[int] = mapped_column(ForeignKey("sla_clocks.id", ondelete="CASCADE"), index=True)
-    level: Mapped[str] = mapped_column(String(16))
+    level: Mapped[EscalationLevel] = mapped_column(enum_column(EscalationLevel, "escalation_level", length=16))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -60,7 +60,7 @@ class EvidenceJob(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[JobKind] = mapped_column(enum_column(JobKind, "job_kind", length=32))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[JobStatus] = mapped_column(enum_column(JobStatus, "job_status"), default=JobStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

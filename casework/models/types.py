@@ -36,15 +36,18 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
-def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:
-    """An Enum column stored as its string values, with a CHECK constraint on every backend."""
+def enum_column(enum_cls: type[enum.Enum], name: str, *, length: int | None = None) -> Enum:
+    """An Enum column stored as its string values, with a CHECK constraint (ck_<table>_<name>) on every backend.
+
+    `length` keeps a column wider than today's longest value, for kinds that grow.
+    """
     return Enum(
         enum_cls,
         name=name,
         native_enum=False,
         create_constraint=True,
         validate_strings=True,
-        length=max(len(m.value) for m in enum_cls),
+        length=length or max(len(m.value) for m in enum_cls),
         values_callable=lambda cls: [m.value for m in cls],
     )
 

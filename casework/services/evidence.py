@@ -11,7 +11,18 @@ from eth_utils import to_checksum_address
 from sqlalchemy import select
 
 from casework.extensions import db
-from casework.models import AddressRole, Case, CaseEvent, EvidenceRecord, IncidentType, Transfer, TransferKind, User
+from casework.models import (
+    AddressRole,
+    Case,
+    CaseEvent,
+    EventKind,
+    EvidenceRecord,
+    IncidentType,
+    TheftPattern,
+    Transfer,
+    TransferKind,
+    User,
+)
 from evidence.canonical import GENESIS_CHAIN_HASH, EvidenceLink, chain_hash, verify_links
 from evidence.models import Capture, Decoded, Movement, RawRecord
 from evidence.patterns import label_thefts
@@ -153,7 +164,7 @@ def label_patterns(case: Case, decoded: Decoded) -> int:
     for label in found:
         row = rows.get((label.chain_id, label.tx_hash, label.log_index))
         if row is not None:
-            row.pattern, row.approval_tx_hash = label.pattern, label.approval_tx_hash
+            row.pattern, row.approval_tx_hash = TheftPattern(label.pattern), label.approval_tx_hash
     return len(found)
 
 
@@ -181,7 +192,7 @@ def record_capture(case: Case, capture: Capture, decoded: Decoded, *, actor: Use
     CaseEvent.record(
         case,
         actor,
-        "evidence",
+        EventKind.EVIDENCE,
         summary=f"{len(capture.records)} records, {len(transfers)} transfers",
         records=len(capture.records),
         transfers=len(transfers),

@@ -24,6 +24,7 @@ from casework.models import (
     CaseEvent,
     CaseFile,
     CaseStatus,
+    EventKind,
     IncidentType,
     Priority,
     ReportDraft,
@@ -192,8 +193,8 @@ def _write_case(report: NewReport, now: datetime) -> tuple[int, str]:
         "submitted_at": now,
         "updated_at": now,
     }
-    event = {"actor_id": None, "actor_label": "victim", "action": "submitted", "summary": "", "created_at": now,
-             "data": CaseEvent.payload(priority=priority, incident_type=report.incident_type)}
+    event = CaseEvent.row(EventKind.SUBMITTED, actor_label="victim", created_at=now, priority=priority,
+                          incident_type=report.incident_type)
     has_extras = bool(report.scammer_contacts or report.exchanges_involved or report.prior_reports)
     extras = {
         "scammer_contacts": {kind: list(values) for kind, values in report.scammer_contacts.items()},

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from casework.extensions import db
-from casework.models import Case, EvidenceJob, JobStatus, ReportedTransaction, User, utcnow
+from casework.models import Case, EvidenceJob, JobKind, JobStatus, ReportedTransaction, User, utcnow
 from casework.services import chains, tracing
 from casework.services import evidence as evidence_service
 from casework.services.access import Permission, require
@@ -52,7 +52,7 @@ def enqueue(case: Case, kind: str, params: dict[str, Any], *, actor: User | None
     chain_id = params.get("chain_id")
     if chain_id is not None and chain_id not in chains.registry():
         raise JobError(_("Chain %(id)s is not configured.", id=chain_id))
-    job = EvidenceJob(case_id=case.id, kind=kind, params=params, created_by_id=actor.id if actor else None)
+    job = EvidenceJob(case_id=case.id, kind=JobKind(kind), params=params, created_by_id=actor.id if actor else None)
     db.session.add(job)
     db.session.flush()
     return job
@@ -96,10 +96,10 @@ def _run_capture(job: EvidenceJob, case: Case, actor: User | None) -> str:
     return summary
 
 
-HANDLERS: dict[str, Callable[[EvidenceJob, Case, User | None], str]] = {
-    "capture": _run_capture,
-    "discover": tracing.run_discovery,
-    "trace": tracing.run_trace,
+HANDLERS: dict[JobKind, Callable[[EvidenceJob, Case, User | None], str]] = {
+    JobKind.CAPTURE: _run_capture,
+    JobKind.DISCOVER: tracing.run_discovery,
+    JobKind.TRACE: tracing.run_trace,
 }
 
 

@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from casework.extensions import db
-from casework.models import Case, CaseEvent, Message, MessageAuthor, Note, User
+from casework.models import Case, CaseEvent, EventKind, Message, MessageAuthor, Note, User
 from casework.services import mail, portal
 from casework.services.access import Permission, require
 from forms.portal import INFORMATION_MAX_CHARS, MESSAGE_MAX_CHARS
@@ -25,7 +25,7 @@ def reply_to_victim(user: User, case: Case, body: str) -> Message:
     body = portal.checked_text(body, MESSAGE_MAX_CHARS, required=True)
     message = Message(case=case, author_kind=MessageAuthor.STAFF, author=user, body=body)
     db.session.add(message)
-    CaseEvent.record(case, user, "message", author=MessageAuthor.STAFF)
+    CaseEvent.record(case, user, EventKind.MESSAGE, author=MessageAuthor.STAFF)
     _notify_victim(case)
     return message
 
@@ -35,7 +35,7 @@ def add_note(user: User, case: Case, body: str) -> Note:
     require(user, Permission.WORK_CASES)
     note = Note(case=case, author=user, body=portal.checked_text(body, INFORMATION_MAX_CHARS, required=True))
     db.session.add(note)
-    CaseEvent.record(case, user, "note")
+    CaseEvent.record(case, user, EventKind.NOTE)
     return note
 
 

@@ -3,6 +3,7 @@ discovered transfers are the theft, and review the freeze requests a trace propo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from casework.models import (
     Case,
     CaseAddress,
     CaseEvent,
+    EventKind,
     EvidenceJob,
     FlowEdge,
     Referral,
@@ -31,8 +33,9 @@ from casework.services import chains
 from casework.services import evidence as evidence_service
 from casework.services import labels as label_service
 from casework.services.access import Permission, require
+from casework.services.rows import insert_new
 from evidence.discover import discover_outgoing
-from evidence.trace import FlowGraph, Seed, trace_funds
+from evidence.trace import FlowGraph, FreezeProposal, Seed, trace_funds
 
 DEFAULT_DEPTH = 4
 DEFAULT_BREADTH = 5
@@ -56,11 +59,12 @@ def _addresses(case: Case, chain_id: int, role: AddressRole) -> list[str]:
 
 
 def _add_case_address(case: Case, chain_id: int, address: str, role: AddressRole, label: str | None) -> bool:
-    checksummed = to_checksum_address(address)
-    if any(a.chain_id == chain_id and a.address == checksummed and a.role is role for a in case.addresses):
-        return False
-    case.addresses.append(CaseAddress(chain_id=chain_id, address=checksummed, role=role, label=label))
-    return True
+    # On the table's unique key: the victim may add the same address from the portal at the same moment.
+    added = insert_new(CaseAddress, case_id=case.id, chain_id=chain_id, address=to_checksum_address(address),
+                       role=role, label=label)
+    if added is not None:
+        db.session.expire(case, ["addresses"])
+    return added is not None
 
 
 def run_discovery(job: EvidenceJob, case: Case, actor: User | None) -> str:
@@ -80,7 +84,7 @@ def run_discovery(job: EvidenceJob, case: Case, actor: User | None) -> str:
         discovery = discover_outgoing(client, chain, victim, since, until)
         stored = evidence_service.append_records(case, discovery.records, actor=actor)
         found += len(evidence_service.store_movements(case, discovery.candidates, stored))
-    CaseEvent.record(case, actor, "discovery", summary=f"{found} outgoing transfers found",
+    CaseEvent.record(case, actor, EventKind.DISCOVERY, summary=f"{found} outgoing transfers found",
                      chain_id=chain.chain_id, since=params["since"], until=params["until"])
     return _("%(n)d outgoing transfers and approvals found: confirm which are the theft.", n=found)
 
@@ -92,12 +96,11 @@ def confirm_theft(case: Case, transfer_id: int, *, actor: User) -> Transfer:
     transfer = db.session.get(Transfer, transfer_id)
     if transfer is None or transfer.case_id != case.id:
         raise ValueError(_("That transfer is not part of this case."))
-    if not any(t.chain_id == transfer.chain_id and t.tx_hash == transfer.tx_hash for t in case.transactions):
-        case.transactions.append(
-            ReportedTransaction(chain_id=transfer.chain_id, tx_hash=transfer.tx_hash, note="confirmed by a handler")
-        )
+    if insert_new(ReportedTransaction, case_id=case.id, chain_id=transfer.chain_id, tx_hash=transfer.tx_hash,
+                  note="confirmed by a handler") is not None:
+        db.session.expire(case, ["transactions"])
     _add_case_address(case, transfer.chain_id, transfer.to_address, AddressRole.ATTACKER, None)
-    CaseEvent.record(case, actor, "theft_confirmed", summary=transfer.tx_hash, transfer_id=transfer.id)
+    CaseEvent.record(case, actor, EventKind.THEFT_CONFIRMED, summary=transfer.tx_hash, transfer_id=transfer.id)
     return transfer
 
 
@@ -133,8 +136,8 @@ def run_trace(job: EvidenceJob, case: Case, actor: User | None) -> str:
     )
     stored = evidence_service.append_records(case, graph.records, actor=actor)
     run = _store_graph(case, graph, stored, actor)
-    proposals = _propose_referrals(case, graph)
-    CaseEvent.record(case, actor, "trace", summary=f"{len(graph.edges)} hops, {proposals} freeze proposals",
+    proposals = propose_referrals(case, graph.proposals)
+    CaseEvent.record(case, actor, EventKind.TRACE, summary=f"{len(graph.edges)} hops, {proposals} freeze proposals",
                      chain_id=chain.chain_id, trace_run_id=run.id)
     return _("%(hops)d hops traced; %(n)d freeze requests proposed.", hops=len(graph.edges), n=proposals)
 
@@ -163,20 +166,22 @@ def _store_graph(case: Case, graph: FlowGraph, stored: dict, actor: User | None)
     return run
 
 
-def _propose_referrals(case: Case, graph: FlowGraph) -> int:
+def propose_referrals(case: Case, proposals: Iterable[FreezeProposal]) -> int:
+    """Store a trace's freeze proposals: one referral per case, kind, chain and target address (its unique key), new
+    or still only proposed ones updated with the trace's figures; returns how many are new. Safe against a trace
+    of the same case running at the same time: the key decides which one adds the row."""
     proposed = 0
-    for proposal in graph.proposals:
+    for proposal in proposals:
         kind = ReferralKind(proposal.kind)
         address = to_checksum_address(proposal.address)
-        referral = db.session.scalar(select(Referral).where(
+        added = insert_new(Referral, case_id=case.id, kind=kind, status=ReferralStatus.PROPOSED,
+                           target_name=proposal.target[:200], target_address=address, chain_id=proposal.chain_id,
+                           follow_up_due_at=utcnow() + FREEZE_FOLLOW_UP)
+        referral = db.session.scalars(select(Referral).where(
             Referral.case_id == case.id, Referral.kind == kind, Referral.target_address == address,
             Referral.chain_id == proposal.chain_id,
-        ))
-        if referral is None:
-            referral = Referral(case_id=case.id, kind=kind, status=ReferralStatus.PROPOSED,
-                                target_address=address, chain_id=proposal.chain_id,
-                                follow_up_due_at=utcnow() + FREEZE_FOLLOW_UP)
-            db.session.add(referral)
+        ).execution_options(populate_existing=True)).one()
+        if added is not None:
             proposed += 1
         elif referral.status is not ReferralStatus.PROPOSED:
             continue  # a request already drafted or sent keeps the figures it was sent with

@@ -2,16 +2,15 @@
 own PDF copy. A Case becomes a `reports.victim.VictimReport` (plain, translated text) here; templates never see the
 ORM objects.
 
-Only events on the VICTIM_VISIBLE list reach the victim, and their text is written here from the event's action and
-the data this application itself recorded: a staff member's summary (a status-change reason, say) is never shown.
-Internal notes are not events and never appear.
+Only events whose kind carries a sentence for the victim (EventKind) reach the victim, and their text is that
+sentence and the data this application itself recorded: a staff member's summary (a status-change reason, say) is
+never shown. Internal notes never appear.
 """
 
 from __future__ import annotations
 
 import hashlib
 import zoneinfo
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask_babel import get_locale, get_translations
@@ -24,6 +23,7 @@ from casework.models import (
     Case,
     CaseEvent,
     CaseStatus,
+    EventKind,
     MessageAuthor,
     Resolution,
     utcnow,
@@ -91,32 +91,23 @@ VICTIM_ADDRESS_ROLE = {
 }
 
 
-def _status_entry(event: CaseEvent) -> str | None:
-    try:
-        status = CaseStatus(event.data.get("after"))
-    except ValueError:
-        return None
-    return _("Your case is now: %(status)s", status=VICTIM_STATUS[status][0])
+def _victim_sentence(event: CaseEvent) -> str | None:
+    """The event's sentence on the victim's timeline (EventKind carries it), or None when the victim does not see it."""
+    kind = event.action
+    if kind is EventKind.STATUS:
+        try:
+            status = CaseStatus(event.data.get("after"))
+        except ValueError:
+            return None
+        return kind.for_victim(by_victim=False, status=str(VICTIM_STATUS[status][0]))
+    return kind.for_victim(by_victim=event.actor_label == "victim")
 
 
-def _message_entry(event: CaseEvent) -> str:
-    if event.actor_label == "victim":
-        return _("You sent a message.")
-    return _("Your case handler sent you a message.")
-
-
-# action -> the victim's sentence for it (None: leave the event out). Every other action stays staff-only.
-VICTIM_VISIBLE: dict[str, Callable[[CaseEvent], str | None]] = {
-    "submitted": lambda event: _("You submitted your report."),
-    "status": _status_entry,
-    "assigned": lambda event: _("A case handler was assigned to your case."),
-    "message": _message_entry,
-    "evidence": lambda event: _("On-chain evidence was recorded for your case."),
-    "information_added": lambda event: _("You added information."),
-    "address_added": lambda event: _("You added an address."),
-    "transaction_added": lambda event: _("You added a transaction hash."),
-    "file_added": lambda event: _("You added a file."),
-    "report_downloaded": lambda event: _("A copy of your report was downloaded."),
+# What the victim themselves added, shown under the entry: the key of the event's data that holds it.
+_VICTIM_DETAIL = {
+    EventKind.ADDRESS_ADDED: "address",
+    EventKind.TRANSACTION_ADDED: "tx_hash",
+    EventKind.FILE_ADDED: "name",
 }
 
 
@@ -124,16 +115,10 @@ def _victim_detail(event: CaseEvent) -> str:
     """What the victim themselves added, shown under the entry; nothing for anyone else's events."""
     if event.actor_label != "victim":
         return ""
-    data = event.data or {}
-    if event.action == "information_added":
+    if event.action is EventKind.INFORMATION_ADDED:
         return event.summary
-    if event.action == "address_added":
-        return str(data.get("address", ""))
-    if event.action == "transaction_added":
-        return str(data.get("tx_hash", ""))
-    if event.action == "file_added":
-        return str(data.get("name", ""))
-    return ""
+    key = _VICTIM_DETAIL.get(event.action)
+    return str((event.data or {}).get(key, "")) if key else ""
 
 
 class _Clock:
@@ -157,9 +142,8 @@ def _victim_events(case: Case) -> list[tuple[CaseEvent, str]]:
     kept: list[tuple[CaseEvent, str]] = []
     previous_action = None
     for event in case.events:
-        describe = VICTIM_VISIBLE.get(event.action)
-        title = describe(event) if describe else None
-        if title is None or (event.action == "evidence" and previous_action == "evidence"):
+        title = _victim_sentence(event)
+        if title is None or (event.action is EventKind.EVIDENCE and previous_action is EventKind.EVIDENCE):
             continue
         previous_action = event.action
         kept.append((event, title))
@@ -210,7 +194,7 @@ def build_victim_report(case: Case, *, now: datetime | None = None) -> VictimRep
     timeline = victim_timeline(case)
     additions = tuple(
         TimelineEntry(clock(event.created_at), event.created_at.isoformat(), _("You added information."), event.summary)
-        for event in case.events if event.action == "information_added" and event.actor_label == "victim"
+        for event in case.events if event.action is EventKind.INFORMATION_ADDED and event.actor_label == "victim"
     )
     return VictimReport(
         reference=case.reference,
@@ -263,6 +247,6 @@ def render_victim_copy(case: Case) -> bytes:
     from reports.render import render_pdf  # loads WeasyPrint on first use, not at app start-up
 
     pdf = render_pdf(TEMPLATE, build_victim_report(case), translations=get_translations())
-    CaseEvent.record(case, None, "report_downloaded", actor_label="victim", sha256=hashlib.sha256(pdf).hexdigest(),
-                     size=len(pdf))
+    CaseEvent.record(case, None, EventKind.REPORT_DOWNLOADED, actor_label="victim",
+                     sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf))
     return pdf

@@ -272,7 +272,7 @@ def test_the_timeline_shows_only_victim_visible_events(app, make_case, make_user
     CaseEvent.record(case, handler, "assigned", summary="Ann takes it")
     for _ in range(3):
         CaseEvent.record(case, None, "evidence", summary="tx 0xabc captured from node rpc-7")
-    CaseEvent.record(case, handler, "sla_breach", summary="first response late")
+    CaseEvent.record(case, handler, "theft_confirmed", summary="first response late")
     thread.add_note(handler, case, "Internal: possible insider, do not tell the victim")
     db.session.commit()
     timeline = victim_report.victim_timeline(case)
