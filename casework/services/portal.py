@@ -6,7 +6,9 @@ reference is kept in the (signed) session, so the victim can move around the por
 
 Additions (messages, more information, addresses, transaction hashes, files) each go through one function here,
 which runs the secret guard and the shared validators again (whatever the caller checked) and writes a CaseEvent
-with actor_label "victim". The caller commits.
+with actor_label "victim". The caller commits. An address or hash the case already holds is refused on the table's
+unique key in the same statement that adds it, so two identical adds at once store it once and the second is
+answered "already on your case".
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ from casework.models import (
     CaseAddress,
     CaseEvent,
     CaseFile,
+    EventKind,
     Message,
     MessageAuthor,
     ReportedTransaction,
 )
 from casework.services import chains, uploads
+from casework.services.rows import insert_new
 from casework.services.tokens import hash_token, token_matches
 from forms.portal import INFORMATION_MAX_CHARS, LABEL_MAX_CHARS, MESSAGE_MAX_CHARS, TX_NOTE_MAX_CHARS
 from forms.secrets import find_secret, secret_warning
@@ -135,18 +139,19 @@ def send_victim_message(case: Case, body: str) -> Message:
     body = checked_text(body, MESSAGE_MAX_CHARS, required=True)
     message = Message(case=case, author_kind=MessageAuthor.VICTIM, body=body)
     db.session.add(message)
-    CaseEvent.record(case, None, "message", actor_label=VICTIM, author=VICTIM)
+    CaseEvent.record(case, None, EventKind.MESSAGE, actor_label=VICTIM, author=VICTIM)
     return message
 
 
 def add_information(case: Case, text: str) -> CaseEvent:
     """More about what happened, kept as an append-only event (the original statement stays as it was filed)."""
     text = checked_text(text, INFORMATION_MAX_CHARS, required=True)
-    return CaseEvent.record(case, None, "information_added", summary=text, actor_label=VICTIM)
+    return CaseEvent.record(case, None, EventKind.INFORMATION_ADDED, summary=text, actor_label=VICTIM)
 
 
 def add_address(case: Case, chain_id: int, address: str, role: AddressRole | str, label: str = "") -> CaseAddress:
-    """An address with its role; one the case already holds in that role is refused with a message."""
+    """An address with its role; one the case already holds in that role (added before, or at the same moment) is
+    refused with a message."""
     checked_text(address, 200, required=True)
     try:
         address = normalize_evm_address(address)
@@ -158,22 +163,19 @@ def add_address(case: Case, chain_id: int, address: str, role: AddressRole | str
     except ValueError:
         raise PortalError(_("Choose whose address this is from the list.")) from None
     label = checked_text(label or "", LABEL_MAX_CHARS, required=False)
-    duplicate = db.session.scalar(
-        select(CaseAddress.id).where(
-            CaseAddress.case_id == case.id, CaseAddress.chain_id == chain_id,
-            CaseAddress.address == address, CaseAddress.role == role,
-        )
-    )
-    if duplicate is not None:
+    entry_id = insert_new(CaseAddress, case_id=case.id, chain_id=chain_id, address=address, role=role,
+                          label=label or None)
+    if entry_id is None:
         raise PortalError(_("This address is already on your case with that role."))
-    entry = CaseAddress(case=case, chain_id=chain_id, address=address, role=role, label=label or None)
-    db.session.add(entry)
-    CaseEvent.record(case, None, "address_added", actor_label=VICTIM, chain_id=chain_id, address=address, role=role)
-    return entry
+    CaseEvent.record(case, None, EventKind.ADDRESS_ADDED, actor_label=VICTIM, chain_id=chain_id, address=address,
+                     role=role)
+    db.session.expire(case, ["addresses"])
+    return db.session.get(CaseAddress, entry_id)
 
 
 def add_transaction(case: Case, chain_id: int, tx_hash: str, note: str = "") -> ReportedTransaction:
-    """A transaction hash; one the case already holds on that chain is refused with a message."""
+    """A transaction hash; one the case already holds on that chain (added before, or at the same moment) is refused
+    with a message."""
     checked_text(tx_hash, 200, required=True)
     try:
         tx_hash = normalize_tx_hash(tx_hash)
@@ -181,18 +183,12 @@ def add_transaction(case: Case, chain_id: int, tx_hash: str, note: str = "") -> 
         raise PortalError(error.message) from None
     chain_id = _configured_chain(chain_id)
     note = checked_text(note or "", TX_NOTE_MAX_CHARS, required=False)
-    duplicate = db.session.scalar(
-        select(ReportedTransaction.id).where(
-            ReportedTransaction.case_id == case.id, ReportedTransaction.chain_id == chain_id,
-            ReportedTransaction.tx_hash == tx_hash,
-        )
-    )
-    if duplicate is not None:
+    entry_id = insert_new(ReportedTransaction, case_id=case.id, chain_id=chain_id, tx_hash=tx_hash, note=note or None)
+    if entry_id is None:
         raise PortalError(_("This transaction is already on your case."))
-    entry = ReportedTransaction(case=case, chain_id=chain_id, tx_hash=tx_hash, note=note or None)
-    db.session.add(entry)
-    CaseEvent.record(case, None, "transaction_added", actor_label=VICTIM, chain_id=chain_id, tx_hash=tx_hash)
-    return entry
+    CaseEvent.record(case, None, EventKind.TRANSACTION_ADDED, actor_label=VICTIM, chain_id=chain_id, tx_hash=tx_hash)
+    db.session.expire(case, ["transactions"])
+    return db.session.get(ReportedTransaction, entry_id)
 
 
 def add_file(case: Case, upload: FileStorage) -> CaseFile:
@@ -204,5 +200,6 @@ def add_file(case: Case, upload: FileStorage) -> CaseFile:
         raise PortalError(error.message) from None
     if attached.id in already_there:
         raise PortalError(_("This file is already on your case."))
-    CaseEvent.record(case, None, "file_added", actor_label=VICTIM, name=attached.original_name, sha256=attached.sha256)
+    CaseEvent.record(case, None, EventKind.FILE_ADDED, actor_label=VICTIM, name=attached.original_name,
+                     sha256=attached.sha256)
     return attached
