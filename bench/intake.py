@@ -101,7 +101,7 @@ def prepare_drafts(count: int, upload_dir: str) -> list[tuple[str, str]]:
     from casework import create_app
     from casework.extensions import db
     from casework.models import CaseFile, ReportDraft
-    from casework.services import intake
+    from casework.services import drafts
     from tests.casework.test_report_wizard import PNG, answers, fill_wizard, post_step
 
     app = create_app({"WTF_CSRF_ENABLED": True})
@@ -118,7 +118,7 @@ def prepare_drafts(count: int, upload_dir: str) -> list[tuple[str, str]]:
         screenshot = db.session.scalars(db.select(CaseFile)).one()
         tokens = []
         for _ in range(count):
-            draft, token = intake.new_draft(template.locale)
+            draft, token = drafts.new_draft(template.locale)
             draft.answers, draft.completed_steps = template.answers, template.completed_steps
             draft.reviewed_digest, draft.reviewed_report = template.reviewed_digest, template.reviewed_report
             db.session.add(CaseFile(stored_file_id=screenshot.stored_file_id, draft_id=draft.id,

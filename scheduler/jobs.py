@@ -10,7 +10,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from casework.extensions import db
-from casework.services import intake, mail, uploads
+from casework.services import drafts, mail, uploads
 from casework.services import jobs as evidence_jobs
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
 def expire_drafts() -> int:
     """Delete report drafts left alone for 30 days (their links already stopped working), then the uploaded
     files no draft or case uses any more."""
-    removed = intake.expire_drafts()
+    removed = drafts.expire_drafts()
     db.session.commit()
     uploads.purge_unused_files()
     return removed

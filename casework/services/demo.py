@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from casework.extensions import db
 from casework.models import AddressRole, CaseAddress, IncidentType, Role, User
-from casework.services import intake, labels, users
+from casework.services import filing, labels, users
 from evidence import labels as evidence_labels
 from evidence.devnet import staging
 
@@ -56,12 +56,12 @@ def _when(timestamp: int) -> datetime:
     return datetime.fromtimestamp(timestamp, UTC)
 
 
-def _phishing_report(scenario: staging.StagedScenario, theft: staging.StagedTheft) -> intake.NewReport:
+def _phishing_report(scenario: staging.StagedScenario, theft: staging.StagedTheft) -> filing.NewReport:
     chain, token = scenario.chain_id, scenario.token
     approve, drain = theft.step("approve"), theft.step("drain")
-    return intake.NewReport(
+    return filing.NewReport(
         incident_type=IncidentType.APPROVAL_PHISHING,
-        reporter=intake.ReporterInput(
+        reporter=filing.ReporterInput(
             name="王小明", email="wang.demo@example.org", phone="+8613800138000", country="CN",
             preferred_language="zh_Hans_CN", jurisdiction="上海市",
             consent_law_enforcement=True, consent_exchanges=True, consent_consumer_agencies=True,
@@ -76,24 +76,24 @@ def _phishing_report(scenario: staging.StagedScenario, theft: staging.StagedThef
         wallet_app="imToken",
         first_contact="Telegram group (airdrop link)",
         chain_ids=(chain,),
-        losses=(intake.LossInput(chain, token.symbol, theft.stolen_token_amount, token.decimals, token.address),),
+        losses=(filing.LossInput(chain, token.symbol, theft.stolen_token_amount, token.decimals, token.address),),
         addresses=(
-            intake.AddressInput(chain, theft.address_of("victim"), AddressRole.VICTIM),
-            intake.AddressInput(chain, theft.address_of("attacker"), AddressRole.ATTACKER),
+            filing.AddressInput(chain, theft.address_of("victim"), AddressRole.VICTIM),
+            filing.AddressInput(chain, theft.address_of("attacker"), AddressRole.ATTACKER),
         ),
         transactions=(
-            intake.TransactionInput(chain, approve.tx_hash, "the approval I signed"),
-            intake.TransactionInput(chain, drain.tx_hash, "my USDT leaving"),
+            filing.TransactionInput(chain, approve.tx_hash, "the approval I signed"),
+            filing.TransactionInput(chain, drain.tx_hash, "my USDT leaving"),
         ),
     )
 
 
-def _leaked_phrase_report(scenario: staging.StagedScenario, theft: staging.StagedTheft) -> intake.NewReport:
+def _leaked_phrase_report(scenario: staging.StagedScenario, theft: staging.StagedTheft) -> filing.NewReport:
     chain, token = scenario.chain_id, scenario.token
     first = theft.steps[0]
-    return intake.NewReport(
+    return filing.NewReport(
         incident_type=IncidentType.LEAKED_SECRET,
-        reporter=intake.ReporterInput(
+        reporter=filing.ReporterInput(
             name="Alex Morgan", email="alex.demo@example.org", country="GB", preferred_language="en",
             consent_law_enforcement=True, consent_exchanges=True,
         ),
@@ -109,10 +109,10 @@ def _leaked_phrase_report(scenario: staging.StagedScenario, theft: staging.Stage
         first_contact="Fake support agent on a chat app",
         chain_ids=(chain,),
         losses=(
-            intake.LossInput(chain, token.symbol, theft.stolen_token_amount, token.decimals, token.address),
-            intake.LossInput(chain, staging.NATIVE_SYMBOL, theft.stolen_native_amount, staging.NATIVE_DECIMALS),
+            filing.LossInput(chain, token.symbol, theft.stolen_token_amount, token.decimals, token.address),
+            filing.LossInput(chain, staging.NATIVE_SYMBOL, theft.stolen_native_amount, staging.NATIVE_DECIMALS),
         ),
-        addresses=(intake.AddressInput(chain, theft.address_of("victim"), AddressRole.VICTIM),),
+        addresses=(filing.AddressInput(chain, theft.address_of("victim"), AddressRole.VICTIM),),
     )
 
 
@@ -146,7 +146,7 @@ def file_demo_cases(scenario: staging.StagedScenario) -> list[str]:
     for theft in scenario.thefts:
         if _victim_case_exists(scenario, theft):
             continue
-        filed = intake.file_case(REPORT_BUILDERS[theft.kind](scenario, theft))
+        filed = filing.file_case(REPORT_BUILDERS[theft.kind](scenario, theft))
         references.append(filed.reference)
     db.session.commit()
     return references

@@ -25,14 +25,8 @@ from flask_babel import get_locale
 from casework.i18n import LANGUAGES
 from casework.models import AddressRole, IncidentType, ReportDraft
 from casework.services import chains as chain_registry
-from casework.services.intake import (
-    AddressInput,
-    ClaimedDraft,
-    LossInput,
-    NewReport,
-    ReporterInput,
-    TransactionInput,
-)
+from casework.services.drafts import ClaimedDraft
+from casework.services.filing import AddressInput, LossInput, NewReport, ReporterInput, TransactionInput
 from evidence.stablecoins import stablecoins_on
 from forms.report import (
     CONTACT_LABELS,

@@ -16,7 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from casework.extensions import db, limiter
 from casework.models import IncidentType, ReportDraft
-from casework.services import checklist, intake, report_answers, uploads
+from casework.services import checklist, drafts, filing, intake, report_answers, uploads
 from forms.report import CONTACT_LABELS, MAX_LOSS_ROWS, PRIOR_REPORT_LABELS, STEP_NAMES, STEPS, saved_values
 
 bp = Blueprint("report", __name__, url_prefix="/report")
@@ -26,7 +26,7 @@ SUBMITTED_KEY = "report_submitted"
 
 
 def _current_draft() -> ReportDraft | None:
-    draft = intake.find_draft(session.get(DRAFT_KEY))
+    draft = drafts.find_draft(session.get(DRAFT_KEY))
     if draft is None:
         session.pop(DRAFT_KEY, None)
     return draft
@@ -39,7 +39,7 @@ def _step_url(step: str | None) -> str:
 
 
 def _resume_url(token: str) -> str:
-    return request.host_url.rstrip("/") + intake.resume_path(token)
+    return request.host_url.rstrip("/") + drafts.resume_path(token)
 
 
 @bp.get("/")
@@ -48,7 +48,7 @@ def start():
     return render_template(
         "web/report/start.html",
         draft=draft,
-        continue_url=_step_url(intake.first_incomplete_step(draft)) if draft else None,
+        continue_url=_step_url(drafts.first_incomplete_step(draft)) if draft else None,
         resume_url=_resume_url(session[DRAFT_KEY]) if draft else None,
     )
 
@@ -62,7 +62,7 @@ def step(number: int):
     if draft is None and number > 1:
         return redirect(url_for(".step", number=1))
     if draft is not None and request.method == "GET":
-        first = intake.first_incomplete_step(draft)
+        first = drafts.first_incomplete_step(draft)
         if first is not None and STEP_NAMES.index(first) < number - 1:
             return redirect(_step_url(first))
     locale = draft.locale if draft is not None else str(get_locale())
@@ -76,13 +76,13 @@ def step(number: int):
     valid = form.validate()
     action = "remove_file" if request.form.get("remove_file") else request.form.get("action", "next")
     if draft is None:
-        draft, session[DRAFT_KEY] = intake.new_draft(locale)
+        draft, session[DRAFT_KEY] = drafts.new_draft(locale)
     file_errors = _handle_files(draft) if name == "evidence" else []
     if action == "add_row" and name == "losses" and len(form.losses.entries) < MAX_LOSS_ROWS:
         form.losses.append_entry()
-    intake.save_step(draft, name, saved_values(form), complete=valid)
+    drafts.save_step(draft, name, saved_values(form), complete=valid)
     if name == "incident" and valid and form.resume_email.data:
-        intake.email_resume_link_once(draft, form.resume_email.data, session[DRAFT_KEY])
+        drafts.email_resume_link_once(draft, form.resume_email.data, session[DRAFT_KEY])
     db.session.commit()
 
     if action == "back":
@@ -92,7 +92,7 @@ def step(number: int):
     if action in ("add_row", "remove_file", "upload") or not valid or file_errors:
         form.files_errors = file_errors
         return _render_step(number, form, draft)
-    return redirect(_step_url(intake.first_incomplete_step(draft)) if number == len(STEPS)
+    return redirect(_step_url(drafts.first_incomplete_step(draft)) if number == len(STEPS)
                     else url_for(".step", number=number + 1))
 
 
@@ -140,24 +140,24 @@ def saved():
     if draft is None:
         return redirect(url_for(".start"))
     return render_template("web/report/saved.html", resume_url=_resume_url(session[DRAFT_KEY]),
-                           continue_url=_step_url(intake.first_incomplete_step(draft)))
+                           continue_url=_step_url(drafts.first_incomplete_step(draft)))
 
 
 @bp.get("/resume/<token>")
 @limiter.limit("30 per minute")
 def resume(token: str):
-    draft = intake.find_draft(token)
+    draft = drafts.find_draft(token)
     if draft is None:
         return render_template("web/report/resume_invalid.html"), 404
     session[DRAFT_KEY] = token
-    return redirect(_step_url(intake.first_incomplete_step(draft)))
+    return redirect(_step_url(drafts.first_incomplete_step(draft)))
 
 
 @bp.post("/discard")
 def discard():
     draft = _current_draft()
     if draft is not None:
-        intake.discard_draft(draft)
+        drafts.discard_draft(draft)
         db.session.commit()
     session.pop(DRAFT_KEY, None)
     return redirect(url_for(".step", number=1))
@@ -179,7 +179,7 @@ def review():
     if draft is None:
         return redirect(url_for(".start"))
     report = _report_or_redirect(draft, report_answers.report_for_review)
-    if not isinstance(report, intake.NewReport):
+    if not isinstance(report, filing.NewReport):
         return report
     files = [{"name": f.original_name, "size": f.size} for f in uploads.files_of_draft(draft)]
     completed = set(draft.completed_steps)
@@ -206,13 +206,13 @@ def local_time(moment: datetime, zone: str) -> str:
 @bp.post("/submit")
 @limiter.limit("20 per minute")
 def submit():
-    draft = intake.claim_draft(session.get(DRAFT_KEY))
+    draft = drafts.claim_draft(session.get(DRAFT_KEY))
     if draft is None:  # expired, or already submitted (a double click: the first submit filed it)
         db.session.rollback()
         session.pop(DRAFT_KEY, None)
         return redirect(url_for(".done") if session.get(SUBMITTED_KEY) else url_for(".start"))
     report = _report_or_redirect(draft)
-    if not isinstance(report, intake.NewReport):
+    if not isinstance(report, filing.NewReport):
         db.session.rollback()  # the draft stays: a step needs the victim again
         return report
     submitted = intake.submit_draft(draft, report)

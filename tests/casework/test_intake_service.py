@@ -7,26 +7,26 @@ from sqlalchemy import func, select
 
 from casework.extensions import db
 from casework.models import AddressRole, Case, CaseEvent, IncidentType, Priority, ReportExtras, utcnow
-from casework.services import intake
+from casework.services import filing
 from casework.services.cases import format_reference
 from casework.services.tokens import token_matches
 from tests.fixtures.factories import at_once
 
 
-def _report(**overrides) -> intake.NewReport:
+def _report(**overrides) -> filing.NewReport:
     now = utcnow()
     values = dict(
         incident_type=IncidentType.FAKE_SUPPORT,
-        reporter=intake.ReporterInput(name="张伟"),
+        reporter=filing.ReporterInput(name="张伟"),
         incident_at=now - timedelta(hours=2),
-        losses=(intake.LossInput(chain_id=1, asset_symbol="USDT", amount_raw=500 * 10**6, decimals=6),),
+        losses=(filing.LossInput(chain_id=1, asset_symbol="USDT", amount_raw=500 * 10**6, decimals=6),),
     )
     values.update(overrides)
-    return intake.NewReport(**values)
+    return filing.NewReport(**values)
 
 
 def test_filing_writes_the_case_its_parts_and_a_submitted_event(app):
-    filed = intake.file_case(_report())
+    filed = filing.file_case(_report())
     db.session.commit()
     case = db.session.get(Case, filed.case.id)
     assert case.reporter.name == "张伟"
@@ -36,9 +36,9 @@ def test_filing_writes_the_case_its_parts_and_a_submitted_event(app):
 
 
 def test_a_failure_while_filing_leaves_no_half_case(app):
-    bad = _report(addresses=(intake.AddressInput(chain_id=1, address="0x123", role=AddressRole.VICTIM),))
+    bad = _report(addresses=(filing.AddressInput(chain_id=1, address="0x123", role=AddressRole.VICTIM),))
     with pytest.raises(Exception):  # noqa: B017 - the database refuses the short address
-        intake.file_case(bad)
+        filing.file_case(bad)
         db.session.commit()
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Case)) == 0
@@ -60,22 +60,22 @@ def test_priority_follows_recency_size_and_freezability(hours_ago, usdt, exchang
     now = utcnow()
     report = _report(
         incident_at=now - timedelta(hours=hours_ago),
-        losses=(intake.LossInput(chain_id=1, asset_symbol="USDT", amount_raw=usdt * 10**6, decimals=6),),
+        losses=(filing.LossInput(chain_id=1, asset_symbol="USDT", amount_raw=usdt * 10**6, decimals=6),),
         exchanges_involved=("Binance",) if exchange else (),
     )
-    assert intake.assess_priority(report, now) is expected
+    assert filing.assess_priority(report, now) is expected
 
 
 def test_a_usd_fiat_value_sizes_a_non_stablecoin_loss():
     now = utcnow()
-    loss = intake.LossInput(chain_id=1, asset_symbol="ETH", amount_raw=3 * 10**18, decimals=18,
+    loss = filing.LossInput(chain_id=1, asset_symbol="ETH", amount_raw=3 * 10**18, decimals=18,
                             fiat_value_cents=1_200_000, fiat_currency="USD")
     report = _report(incident_at=now - timedelta(days=60), losses=(loss,))
-    assert intake.assess_priority(report, now) is Priority.HIGH
+    assert filing.assess_priority(report, now) is Priority.HIGH
 
 
 def test_a_filed_case_is_numbered_and_keeps_no_provisional_reference(app):
-    filed = intake.file_case(_report())
+    filed = filing.file_case(_report())
     db.session.commit()
     now = utcnow()
     assert filed.reference == format_reference(now.year, 1) == filed.case.reference
@@ -83,9 +83,9 @@ def test_a_filed_case_is_numbered_and_keeps_no_provisional_reference(app):
 
 
 def test_a_rolled_back_filing_gives_its_number_back(app):
-    intake.file_case(_report())
+    filing.file_case(_report())
     db.session.rollback()
-    filed = intake.file_case(_report())
+    filed = filing.file_case(_report())
     db.session.commit()
     assert filed.reference == format_reference(utcnow().year, 1)
 
@@ -93,7 +93,7 @@ def test_a_rolled_back_filing_gives_its_number_back(app):
 def test_concurrent_filings_get_consecutive_references(app):
     """Each filing writes its rows first and waits for the counter row only at the end: none fails, none
     shares a number, none is left with its provisional reference."""
-    results = at_once(app, lambda: intake.file_case(_report()).reference, 4)
+    results = at_once(app, lambda: filing.file_case(_report()).reference, 4)
     year = utcnow().year
     assert sorted(results) == [format_reference(year, number) for number in range(1, 5)]
     assert sorted(db.session.scalars(select(Case.reference))) == sorted(results)
@@ -105,7 +105,7 @@ def test_every_part_of_a_full_report_is_written_exactly(app):
     now = utcnow()
     victim, attacker, exchange = ("0x" + digit * 40 for digit in "123")
     report = _report(
-        reporter=intake.ReporterInput(
+        reporter=filing.ReporterInput(
             name="李 <b>伟</b>", email="li@example.org", phone="+8613800138000", country="CN",
             preferred_language="zh_Hans_CN", jurisdiction="上海", consent_law_enforcement=True,
             consent_exchanges=True, consent_consumer_agencies=False,
@@ -114,26 +114,26 @@ def test_every_part_of_a_full_report_is_written_exactly(app):
         incident_at=now - timedelta(hours=3), discovered_at=now - timedelta(hours=2), victim_timezone="Asia/Shanghai",
         wallet_app="imToken", first_contact="Telegram", chain_ids=(56, 1, 56),
         losses=(
-            intake.LossInput(chain_id=1, asset_symbol="USDT", amount_raw=2**256 - 1, decimals=6,
+            filing.LossInput(chain_id=1, asset_symbol="USDT", amount_raw=2**256 - 1, decimals=6,
                              token_address="0xdAC17F958D2ee523a22062069cCfd8C7e88F9C03".lower(),
                              fiat_value_cents=123_456_789_012, fiat_currency="CNY"),
-            intake.LossInput(chain_id=1, asset_symbol="ETH", amount_raw=3 * 10**18, decimals=18),
-            intake.LossInput(chain_id=56, asset_symbol="BNB", amount_raw=1, decimals=18),
+            filing.LossInput(chain_id=1, asset_symbol="ETH", amount_raw=3 * 10**18, decimals=18),
+            filing.LossInput(chain_id=56, asset_symbol="BNB", amount_raw=1, decimals=18),
         ),
         addresses=(
-            intake.AddressInput(chain_id=1, address=victim, role=AddressRole.VICTIM),
-            intake.AddressInput(chain_id=1, address=attacker, role=AddressRole.ATTACKER, label="drainer"),
-            intake.AddressInput(chain_id=56, address=exchange, role=AddressRole.EXCHANGE_DEPOSIT, label="Binance"),
+            filing.AddressInput(chain_id=1, address=victim, role=AddressRole.VICTIM),
+            filing.AddressInput(chain_id=1, address=attacker, role=AddressRole.ATTACKER, label="drainer"),
+            filing.AddressInput(chain_id=56, address=exchange, role=AddressRole.EXCHANGE_DEPOSIT, label="Binance"),
         ),
         transactions=(
-            intake.TransactionInput(chain_id=1, tx_hash="0x" + "ab" * 32, note="the drain"),
-            intake.TransactionInput(chain_id=56, tx_hash="0x" + "cd" * 32),
+            filing.TransactionInput(chain_id=1, tx_hash="0x" + "ab" * 32, note="the drain"),
+            filing.TransactionInput(chain_id=56, tx_hash="0x" + "cd" * 32),
         ),
         exchanges_involved=("Binance", "OKX"),
         scammer_contacts={"websites": ("imtoken-help.example",), "phones": ("+85212345678", "+85287654321")},
         prior_reports={"police_report_number": "SH-2026-0042"},
     )
-    filed = intake.file_case(report, now=now)
+    filed = filing.file_case(report, now=now)
     db.session.commit()
     db.session.expire_all()
     case = filed.case
@@ -158,6 +158,6 @@ def test_every_part_of_a_full_report_is_written_exactly(app):
 
 
 def test_a_report_without_extras_writes_no_extras_row(app):
-    filed = intake.file_case(_report())
+    filed = filing.file_case(_report())
     db.session.commit()
     assert db.session.scalars(select(ReportExtras).where(ReportExtras.case_id == filed.case_id)).all() == []

@@ -21,7 +21,7 @@ from casework.models import (
     ReportExtras,
     utcnow,
 )
-from casework.services import intake, report_answers
+from casework.services import drafts, intake, report_answers
 from casework.services.tokens import token_matches
 from tests.fixtures.factories import csrf_token
 
@@ -335,10 +335,10 @@ def test_a_draft_already_gone_cannot_be_claimed(app, client):
     with client.session_transaction() as browser_session:
         token = browser_session["report_draft"]
     draft_id = the_draft().id
-    claimed = intake.claim_draft(token)
+    claimed = drafts.claim_draft(token)
     assert claimed is not None and claimed.id == draft_id
     db.session.commit()
-    assert intake.claim_draft(token) is None
+    assert drafts.claim_draft(token) is None
     assert submit(client).headers["Location"].endswith("/report/")  # nothing was filed: back to the start
     assert db.session.scalar(select(func.count(Case.id))) == 0
 
@@ -361,8 +361,8 @@ def test_drafts_left_for_30_days_expire(client, app):
     post_step(client, 1, answers()[1])
     (mail,) = db.session.scalars(select(Notification)).all()
     path = "/report/resume/" + re.search(r"/report/resume/(\S+)", mail.body_text).group(1)
-    assert intake.expire_drafts(utcnow() + timedelta(days=29)) == 0
-    assert intake.expire_drafts(utcnow() + timedelta(days=31)) == 1
+    assert drafts.expire_drafts(utcnow() + timedelta(days=29)) == 0
+    assert drafts.expire_drafts(utcnow() + timedelta(days=31)) == 1
     db.session.commit()
     response = app.test_client().get(path)
     assert response.status_code == 404 and "does not work" in response.get_data(as_text=True)

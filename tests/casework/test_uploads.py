@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from casework.extensions import db
 from casework.models import CaseFile, StoredFile, utcnow
-from casework.services import intake, uploads
+from casework.services import drafts, uploads
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x01" * 40
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x02" * 40
@@ -22,7 +22,7 @@ PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
 
 @pytest.fixture
 def draft(app):
-    created, _token = intake.new_draft("en")
+    created, _token = drafts.new_draft("en")
     db.session.commit()
     return created
 
@@ -85,7 +85,7 @@ def test_ordinary_english_chat_is_accepted(draft):
 
 def test_content_is_stored_once_under_its_hash_never_under_the_users_name(app, draft):
     first = uploads.store_upload(PNG, "../../etc/passwd", draft=draft)
-    other, _token = intake.new_draft("en")
+    other, _token = drafts.new_draft("en")
     second = uploads.store_upload(PNG, "same.png", draft=other)
     again = uploads.store_upload(PNG, "duplicate.png", draft=draft)
     db.session.commit()
@@ -131,12 +131,12 @@ def test_files_of_an_expired_draft_are_purged_and_files_in_use_stay(app, draft, 
     expired_only = PNG + b"only in the expired draft"
     uploads.store_upload(expired_only, "a.png", draft=draft)
     uploads.store_upload(JPEG, "b.jpg", draft=draft)
-    live, _token = intake.new_draft("en")
+    live, _token = drafts.new_draft("en")
     uploads.store_upload(JPEG, "b.jpg", draft=live)  # the same content, in a draft still open
     uploads.store_upload(GIF, "c.gif", case=make_case().case)
     draft.expires_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
-    assert intake.expire_drafts() == 1
+    assert drafts.expire_drafts() == 1
     db.session.commit()
 
     assert uploads.purge_unused_files() == 0  # stored less than an hour ago: an upload may still be using it
@@ -149,7 +149,7 @@ def test_files_of_an_expired_draft_are_purged_and_files_in_use_stay(app, draft, 
 
 
 def test_a_purge_leaves_content_that_an_upload_under_way_is_reusing(app, draft):
-    earlier, _token = intake.new_draft("en")
+    earlier, _token = drafts.new_draft("en")
     removed = uploads.store_upload(PDF, "old.pdf", draft=earlier)
     db.session.commit()
     assert uploads.remove_from_draft(earlier, removed.id)
@@ -178,7 +178,7 @@ def test_a_purge_leaves_content_that_an_upload_under_way_is_reusing(app, draft):
 
 
 def test_an_upload_after_a_purge_stores_the_content_again(app, draft):
-    earlier, _token = intake.new_draft("en")
+    earlier, _token = drafts.new_draft("en")
     removed = uploads.store_upload(GIF, "old.gif", draft=earlier)
     db.session.commit()
     uploads.remove_from_draft(earlier, removed.id)

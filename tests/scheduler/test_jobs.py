@@ -15,10 +15,10 @@ def test_the_draft_expiry_job_removes_only_expired_drafts_and_their_files(app):
     from datetime import timedelta
 
     from casework.models import ReportDraft, StoredFile, utcnow
-    from casework.services import intake, uploads
+    from casework.services import drafts, uploads
 
-    old, _token = intake.new_draft("en")
-    fresh, _token = intake.new_draft("zh_Hans_CN")
+    old, _token = drafts.new_draft("en")
+    fresh, _token = drafts.new_draft("zh_Hans_CN")
     old.expires_at = utcnow() - timedelta(minutes=1)
     screenshot = uploads.store_upload(b"GIF89a" + b"\x01" * 40, "chat.gif", draft=old)
     screenshot.stored.stored_at = utcnow() - timedelta(days=30)

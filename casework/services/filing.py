@@ -1,0 +1,250 @@
+"""Filing a case: the report as plain values (`NewReport`), its priority, and the one function that writes a case
+and every row of its report in the caller's transaction (`file_case`; the wizard's submit uses `write_case`).
+
+The INSERTs are plain SQL rather than the ORM's unit of work: this is the hot path of every submitted report
+(see bench/intake.py). On PostgreSQL they are one statement (the case, then its rows in data-modifying CTEs); on
+SQLite one per table.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, bindparam, insert, select, union_all
+
+from casework.extensions import db
+from casework.models import (
+    AddressRole,
+    Case,
+    CaseAddress,
+    CaseEvent,
+    CaseStatus,
+    EventKind,
+    IncidentType,
+    Priority,
+    ReportedLoss,
+    ReportedTransaction,
+    Reporter,
+    ReportExtras,
+    utcnow,
+)
+from casework.services.cases import assign_reference, provisional_reference
+from casework.services.tokens import new_access_token
+
+# Tokens that track the US dollar closely enough to size a loss without a price feed.
+USD_STABLECOINS = frozenset({"USDT", "USDC", "DAI", "BUSD", "FDUSD", "TUSD", "USDP", "CUSDT"})
+LARGE_LOSS_USD = Decimal(10_000)
+MEDIUM_LOSS_USD = Decimal(1_000)
+
+
+@dataclass(frozen=True)
+class LossInput:
+    chain_id: int
+    asset_symbol: str
+    amount_raw: int
+    decimals: int
+    token_address: str | None = None
+    fiat_value_cents: int | None = None
+    fiat_currency: str | None = None
+
+    def usd_estimate(self) -> Decimal | None:
+        """The loss in US dollars when the report lets us tell without a price feed."""
+        if self.fiat_value_cents is not None and (self.fiat_currency or "").upper() == "USD":
+            return Decimal(self.fiat_value_cents) / 100
+        if self.asset_symbol.upper() in USD_STABLECOINS:
+            return Decimal(self.amount_raw).scaleb(-self.decimals)
+        return None
+
+
+@dataclass(frozen=True)
+class AddressInput:
+    chain_id: int
+    address: str
+    role: AddressRole
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class TransactionInput:
+    chain_id: int
+    tx_hash: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ReporterInput:
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    country: str | None = None
+    preferred_language: str = "en"
+    jurisdiction: str | None = None
+    consent_law_enforcement: bool = False
+    consent_exchanges: bool = False
+    consent_consumer_agencies: bool = False
+
+
+@dataclass(frozen=True)
+class NewReport:
+    """Everything a validated report holds, as plain values (built by the wizard or the demo)."""
+
+    incident_type: IncidentType
+    reporter: ReporterInput
+    summary: str = ""
+    incident_at: datetime | None = None
+    discovered_at: datetime | None = None
+    victim_timezone: str | None = None
+    wallet_app: str | None = None
+    first_contact: str | None = None
+    chain_ids: tuple[int, ...] = ()
+    losses: tuple[LossInput, ...] = ()
+    addresses: tuple[AddressInput, ...] = ()
+    transactions: tuple[TransactionInput, ...] = ()
+    exchanges_involved: tuple[str, ...] = field(default=())
+    # The other side's contacts by kind (websites, phones, emails, social, apps), and reports made elsewhere
+    # (police_report_number, police_agency, platform_ticket).
+    scammer_contacts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    prior_reports: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FiledCase:
+    case_id: int
+    reference: str
+    access_token: str  # shown to the victim once; only its hash is stored
+
+    @property
+    def case(self) -> Case:
+        """The filed case, loaded from the session."""
+        return db.session.get_one(Case, self.case_id)
+
+
+def assess_priority(report: NewReport, now: datetime) -> Priority:
+    """Priority from how recent the theft is, how large the loss is and whether funds may be freezable.
+
+    - critical: stolen in the last 24 hours and either a large loss (>= 10,000 USD) or funds known
+      to have reached an exchange (a freeze is still possible);
+    - high: stolen in the last 72 hours, or a large loss, or an exchange involved;
+    - normal: a loss of at least 1,000 USD, or stolen in the last 30 days;
+    - low: everything else (old, small, or of unknown size and age).
+    USD sizes come from stablecoin amounts or a USD fiat value; other assets count as unknown.
+    """
+    when = report.incident_at or report.discovered_at
+    age = now - when if when else None
+    usd = sum((loss.usd_estimate() or Decimal(0) for loss in report.losses), Decimal(0))
+    freezable = bool(report.exchanges_involved) or any(
+        a.role in (AddressRole.EXCHANGE_DEPOSIT, AddressRole.EXCHANGE_HOT_WALLET) for a in report.addresses
+    )
+    large = usd >= LARGE_LOSS_USD
+    if age is not None and age <= timedelta(hours=24) and (large or freezable):
+        return Priority.CRITICAL
+    if (age is not None and age <= timedelta(hours=72)) or large or freezable:
+        return Priority.HIGH
+    if usd >= MEDIUM_LOSS_USD or (age is not None and age <= timedelta(days=30)):
+        return Priority.NORMAL
+    return Priority.LOW
+
+
+def file_case(report: NewReport, *, now: datetime | None = None) -> FiledCase:
+    """Write the case, its reporter, losses, addresses, transactions, extras and the 'submitted' event, and give
+    it its reference: all in the caller's transaction, which commits once, so a failure leaves no half-case.
+
+    The reference's counter row stays locked from here to that commit: concurrent filings queue there, so
+    the caller commits soon after.
+    """
+    now = now or utcnow()
+    case_id, token = write_case(report, now)
+    return FiledCase(case_id=case_id, reference=assign_reference(case_id, now), access_token=token)
+
+
+def write_case(report: NewReport, now: datetime) -> tuple[int, str]:
+    """Insert the case under a provisional reference, with everything the report holds, in the caller's
+    transaction; returns the case's id and the secret token of its private link. The caller gives the case its
+    reference (`cases.assign_reference`) as late as it can: see `file_case`.
+    """
+    token, token_hash = new_access_token()
+    priority = assess_priority(report, now)
+    case_values = {
+        "reference": provisional_reference(token_hash),
+        "status": CaseStatus.SUBMITTED,
+        "incident_type": report.incident_type,
+        "priority": priority,
+        "chain_ids": sorted(set(report.chain_ids)),
+        "summary": report.summary,
+        "wallet_app": report.wallet_app,
+        "first_contact": report.first_contact,
+        "incident_at": report.incident_at,
+        "discovered_at": report.discovered_at,
+        "victim_timezone": report.victim_timezone,
+        "access_token_hash": token_hash,
+        "submitted_at": now,
+        "updated_at": now,
+    }
+    event = CaseEvent.row(EventKind.SUBMITTED, actor_label="victim", created_at=now, priority=priority,
+                          incident_type=report.incident_type)
+    has_extras = bool(report.scammer_contacts or report.exchanges_involved or report.prior_reports)
+    extras = {
+        "scammer_contacts": {kind: list(values) for kind, values in report.scammer_contacts.items()},
+        "exchanges": list(report.exchanges_involved),
+        "prior_reports": dict(report.prior_reports),
+    }
+    children: list[tuple[type, list[dict[str, Any]]]] = [
+        (Reporter, [vars(report.reporter)]),
+        (ReportedLoss, [vars(loss) for loss in report.losses]),
+        (CaseAddress, [vars(address) for address in report.addresses]),
+        (ReportedTransaction, [vars(tx) for tx in report.transactions]),
+        (CaseEvent, [event]),
+        (ReportExtras, [extras] if has_extras else []),
+    ]
+    children = [(model, rows) for model, rows in children if rows]
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        shape = (tuple(case_values), tuple((model, tuple(rows[0]), len(rows)) for model, rows in children))
+        parameters = {f"case_{key}": value for key, value in case_values.items()}
+        for index, (_model, rows) in enumerate(children):
+            for number, row in enumerate(rows):
+                parameters.update({f"t{index}_{number}_{key}": value for key, value in row.items()})
+        case_id = connection.execute(_case_in_one_statement(shape), parameters).scalar_one()
+    else:
+        case_id = connection.execute(_INSERT_CASE, case_values).scalar_one()
+        for model, rows in children:
+            values = [{**row, "case_id": case_id} for row in rows]
+            # Several rows go to the driver's executemany.
+            connection.execute(_INSERTS[model], values[0] if len(values) == 1 else values)
+    return case_id, token
+
+
+# Built once: building a statement costs more than running it. (Multi-row VALUES would do in one statement, but
+# SQLAlchemy compiles those anew at every call.)
+_INSERT_CASE = insert(Case.__table__).returning(Case.__table__.c.id)
+_INSERTS = {model: insert(model.__table__)
+            for model in (Reporter, ReportedLoss, CaseAddress, ReportedTransaction, CaseEvent, ReportExtras)}
+
+
+@functools.lru_cache(maxsize=256)
+def _case_in_one_statement(shape: tuple[tuple[str, ...], tuple[tuple[type, tuple[str, ...], int], ...]]) -> Select:
+    """PostgreSQL: INSERT the case and, in CTEs, each table's rows for it, returning the case's id; built once per
+    shape (which columns, how many rows of each table). Parameters: case_<column>, t<table>_<row>_<column>."""
+    case_keys, children = shape
+    cases = Case.__table__
+    new_case = (
+        insert(cases)
+        .values({key: bindparam(f"case_{key}", type_=cases.c[key].type) for key in case_keys})
+        .returning(cases.c.id)
+        .cte("new_case")
+    )
+    inserts = []
+    for index, (model, keys, count) in enumerate(children):
+        table = model.__table__
+        rows = [
+            select(new_case.c.id, *(bindparam(f"t{index}_{number}_{key}", type_=table.c[key].type) for key in keys))
+            for number in range(count)
+        ]
+        source = rows[0] if count == 1 else union_all(*rows)
+        inserts.append(insert(table).from_select(["case_id", *keys], source).cte(f"new_{table.name}"))
+    return select(new_case.c.id).add_cte(*inserts)
