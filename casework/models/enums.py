@@ -190,8 +190,9 @@ class EscalationLevel(TitledEnum):
 
 class EventKind(TextEnum):
     """What a CaseEvent records: its title on the staff timeline and, when the victim sees it, the sentence on the
-    victim's timeline (`own`: the sentence when the victim did it themselves; %(status)s is the victim's word for
-    the new status). Events without a sentence are staff only.
+    victim's timeline (`own`: the sentence when the victim did it themselves). Sentences are %-format strings:
+    %(status)s is the victim's word for the new status, and a literal percent sign is written %%. Events without a
+    sentence are staff only.
 
     A new kind is one line here; the database accepts it once a migration replaces the CHECK on
     case_events.action with the new list of values (as migration b9d2f1a3c5e7 created it).

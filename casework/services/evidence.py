@@ -99,7 +99,9 @@ def _checksummed(address: str | None) -> str:
 def store_movements(case: Case, movements: Iterable[Movement], records: dict[str, EvidenceRecord]) -> list[Transfer]:
     """Store decoded movements as Transfer rows linked to the raw record each came from.
 
-    A movement already stored for the case (same chain, tx, log index and kind) is not stored twice.
+    A movement already stored for the case (same chain, tx, log index and kind) is not stored twice: the caller holds
+    the case's append lock (append_records), and the unique index uq_transfers_movement, where a native movement's
+    missing log index counts as a value, refuses a copy whatever path it takes.
     """
     existing = {
         (t.chain_id, t.tx_hash, t.log_index, t.kind)
