@@ -83,7 +83,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TEST_DATABASE_URL", None, _str, None,
             "Tests only: run the suite on this database (e.g. PostgreSQL) instead of SQLite."),
     Setting("BENCH_DATABASE_URL", None, _str, None,
-            "Benchmarks only: the scratch PostgreSQL database bench/intake.py drops and recreates."),
+            "Benchmarks only: the scratch PostgreSQL database bench/intake.py and bench/queues.py use."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
