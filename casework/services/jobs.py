@@ -36,6 +36,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy import case as sql_case
 from sqlalchemy.engine import Engine
@@ -228,9 +229,12 @@ def _claim(job_id: int, seen_token: str | None, attempts: int, now: datetime, *,
 
 def _fail_abandoned(job_id: int, seen_token: str | None, attempts: int, now: datetime) -> None:
     """A job whose worker died on its last attempt: FAILED, with what the handler should know."""
-    message = _("The worker running this job stopped %(n)d times without finishing (it may have run out of "
-                "memory or been killed), so it is not retried. Queue a smaller job, or ask the team to look at "
-                "the scheduler's log.", n=attempts)
+    message = ngettext("The worker running this job stopped %(num)d time without finishing (it may have run out "
+                       "of memory or been killed), so it is not retried. Queue a smaller job, or ask the team to "
+                       "look at the scheduler's log.",
+                       "The worker running this job stopped %(num)d times without finishing (it may have run out "
+                       "of memory or been killed), so it is not retried. Queue a smaller job, or ask the team to "
+                       "look at the scheduler's log.", attempts)
     db.session.execute(
         update(EvidenceJob)
         .where(EvidenceJob.id == job_id, EvidenceJob.status == JobStatus.RUNNING,
