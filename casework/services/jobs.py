@@ -235,15 +235,16 @@ def _fail_abandoned(job_id: int, seen_token: str | None, attempts: int, now: dat
                        "The worker running this job stopped %(num)d times without finishing (it may have run out "
                        "of memory or been killed), so it is not retried. Queue a smaller job, or ask the team to "
                        "look at the scheduler's log.", attempts)
-    db.session.execute(
+    failed = db.session.execute(
         update(EvidenceJob)
         .where(EvidenceJob.id == job_id, EvidenceJob.status == JobStatus.RUNNING,
                EvidenceJob.lease_token.is_not_distinct_from(seen_token), _lease_expired(now))
         .values(status=JobStatus.FAILED, finished_at=now, locked_until=None, lease_token=None,
                 last_error=message, progress=_("Failed after %(n)d attempts", n=attempts))
         .execution_options(synchronize_session=False)
-    )
-    log.error("Evidence job %s failed for good: its worker stopped %d times.", job_id, attempts)
+    ).rowcount
+    if failed:
+        log.error("Evidence job %s failed for good: its worker stopped %d times.", job_id, attempts)
 
 
 def _take(row: Any, now: datetime, *, due_only: bool) -> Claim | None:
@@ -303,9 +304,7 @@ class _Heartbeat:
                             type(exc).__name__)
                 continue
             if not extended:
-                log.warning("Evidence job %s: lease lost to another worker; this run will be discarded.",
-                            self._claim.id)
-                return
+                return  # finished, or lost to another worker (the run's fenced final write says which)
 
 
 def _claimed(claim: Claim) -> Any:
