@@ -73,13 +73,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAIL_PASSWORD", "MAIL_PASSWORD", _str, None, "SMTP password."),
     Setting("MAIL_USE_TLS", "MAIL_USE_TLS", _bool, False, "Use STARTTLS with the SMTP server."),
     Setting("MAIL_SENDER", "MAIL_SENDER", _str, "Casework <casework@localhost>", "From address of e-mails."),
+    Setting("OUTBOX_INTERVAL_SECONDS", "OUTBOX_INTERVAL_SECONDS", _int, 15,
+            "How often the scheduler sends the mail outbox."),
+    Setting("OUTBOX_LEASE_SECONDS", "OUTBOX_LEASE_SECONDS", _int, 600,
+            "How long an e-mail a sender took stays its own; one whose sender died is sent again after this."),
     Setting("RATELIMIT_STORAGE_URI", "RATELIMIT_STORAGE_URI", _str, "memory://",
             "Where rate-limit counters live; use redis://... with several web workers."),
     Setting("LOG_LEVEL", "LOG_LEVEL", _str, "INFO", "Python logging level."),
     Setting("TEST_DATABASE_URL", None, _str, None,
             "Tests only: run the suite on this database (e.g. PostgreSQL) instead of SQLite."),
     Setting("BENCH_DATABASE_URL", None, _str, None,
-            "Benchmarks only: the scratch PostgreSQL database bench/intake.py drops and recreates."),
+            "Benchmarks only: the scratch PostgreSQL database bench/intake.py and bench/queues.py use."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -1,4 +1,6 @@
-"""The jobs the scheduler runs; each is safe to run twice at once (two schedulers may be started)."""
+"""The jobs the scheduler runs; each is safe to run twice at once (two schedulers may be started, on PostgreSQL
+or SQLite): evidence jobs and outbox e-mails are claimed by compare-and-set (see casework.services.jobs and
+casework.services.mail for what holds), and expiring drafts only deletes what has expired."""
 
 from __future__ import annotations
 
@@ -15,7 +17,6 @@ from casework.services import jobs as evidence_jobs
 
 log = logging.getLogger(__name__)
 
-OUTBOX_INTERVAL_SECONDS = 15
 EVIDENCE_INTERVAL_SECONDS = 5
 
 
@@ -42,7 +43,7 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     scheduler.add_job(
         in_app_context(app, mail.send_pending, "send_outbox"),
         "interval",
-        seconds=OUTBOX_INTERVAL_SECONDS,
+        seconds=app.config["OUTBOX_INTERVAL_SECONDS"],
         id="send_outbox",
         name="send_outbox",
         next_run_time=datetime.now(UTC),  # drain what waited while the scheduler was down

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.extensions import db
@@ -53,10 +53,23 @@ class Escalation(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# What the polls read: only rows still to do are in their indexes, so sent mail and finished jobs (which keep
+# a past next_attempt_at forever) cost a poll nothing. The polls repeat these exact predicates as literal SQL:
+# SQLite uses a partial index only when the query's WHERE holds the index's terms, never with bound parameters.
+JOBS_TO_DO = text(f"status IN ('{JobStatus.QUEUED.value}', '{JobStatus.RUNNING.value}')")
+OUTBOX_PENDING = text(f"status = '{OutboxStatus.PENDING.value}'")
+
+
 class EvidenceJob(db.Model):
-    """A queued capture, discovery or tracing job, run by the scheduler and resumable after a crash."""
+    """A queued capture, discovery or tracing job, run by the scheduler and resumable after a crash.
+
+    `lease_token` names the worker holding a running job; its writes commit only while the token is still its.
+    """
 
     __tablename__ = "evidence_jobs"
+    __table_args__ = (
+        Index("ix_evidence_jobs_to_do", "next_attempt_at", postgresql_where=JOBS_TO_DO, sqlite_where=JOBS_TO_DO),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -64,8 +77,9 @@ class EvidenceJob(db.Model):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[JobStatus] = mapped_column(enum_column(JobStatus, "job_status"), default=JobStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_token: Mapped[str | None] = mapped_column(String(32))
     progress: Mapped[str] = mapped_column(String(200), default="")
     last_error: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -74,9 +88,17 @@ class EvidenceJob(db.Model):
 
 
 class Notification(db.Model):
-    """An e-mail waiting in the outbox; written in the transaction that caused it, sent by the scheduler."""
+    """An e-mail waiting in the outbox; written in the transaction that caused it, sent by the scheduler.
+
+    A sender claims a row by counting an attempt and moving next_attempt_at past its lease; `attempts` then
+    names that claim, and only the sender holding it records the row sent or failed.
+    """
 
     __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_pending", "next_attempt_at", postgresql_where=OUTBOX_PENDING,
+              sqlite_where=OUTBOX_PENDING),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), index=True)
@@ -87,7 +109,7 @@ class Notification(db.Model):
         enum_column(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -40,8 +40,10 @@ class Verification:
 
 def _lock_case(case: Case) -> None:
     # Appends to one case's chain are serialised: the next sequence number and previous hash must
-    # not be read by two writers at once (row lock on PostgreSQL; SQLite serialises writers).
-    db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    # not be read by two writers at once (row lock on PostgreSQL; SQLite serialises writers). FOR NO KEY
+    # UPDATE, not FOR UPDATE: rows that merely point at the case (a victim's message, an event) still go in.
+    # Jobs take this lock only in their final transaction, after their network calls.
+    db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update(key_share=True))
 
 
 def last_record(case: Case) -> EvidenceRecord | None:

@@ -1,9 +1,13 @@
 """Discovery and tracing jobs, and what the handler does with their results: confirm which
-discovered transfers are the theft, and review the freeze requests a trace proposes."""
+discovered transfers are the theft, and review the freeze requests a trace proposes.
+
+Each job comes in the three steps casework.services.jobs runs: prepare (read the case), fetch (call the
+chain, with no transaction open) and store (write, under the case lock, in the job's final transaction)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,7 +38,8 @@ from casework.services import evidence as evidence_service
 from casework.services import labels as label_service
 from casework.services.access import Permission, require
 from casework.services.rows import insert_new
-from evidence.discover import discover_outgoing
+from evidence.discover import Discovery, discover_outgoing
+from evidence.labels import LabelBook
 from evidence.trace import FlowGraph, FreezeProposal, Seed, trace_funds
 
 DEFAULT_DEPTH = 4
@@ -67,25 +72,45 @@ def _add_case_address(case: Case, chain_id: int, address: str, role: AddressRole
     return added is not None
 
 
-def run_discovery(job: EvidenceJob, case: Case, actor: User | None) -> str:
-    """Find the victim's outgoing transfers in a window; store them as evidence for the handler to review."""
+@dataclass(frozen=True)
+class DiscoveryPlan:
+    chain_id: int
+    victims: tuple[str, ...]
+    since: datetime
+    until: datetime
+
+
+def prepare_discovery(job: EvidenceJob, case: Case) -> DiscoveryPlan:
+    """What a discovery job looks for: the given victim address, else the case's victim addresses on the chain."""
+    params = job.params
+    chain_id = params["chain_id"]
+    victims = [params["victim"]] if params.get("victim") else _addresses(case, chain_id, AddressRole.VICTIM)
+    return DiscoveryPlan(chain_id, tuple(victims), datetime.fromisoformat(params["since"]),
+                         datetime.fromisoformat(params["until"]))
+
+
+def fetch_discovery(plan: DiscoveryPlan) -> list[Discovery]:
+    """Ask the chain for each victim's outgoing transfers in the window (network only, no database)."""
     from casework.services.jobs import rpc_client
 
-    params = job.params
-    chain = chains.chain(params["chain_id"])
-    victims = [params["victim"]] if params.get("victim") else _addresses(case, chain.chain_id, AddressRole.VICTIM)
-    if not victims:
-        return _("No victim address on %(chain)s to discover from.", chain=chain.name)
-    since = datetime.fromisoformat(params["since"])
-    until = datetime.fromisoformat(params["until"])
+    if not plan.victims:
+        return []
+    chain = chains.chain(plan.chain_id)
     client = rpc_client(chain.chain_id)
+    return [discover_outgoing(client, chain, victim, plan.since, plan.until) for victim in plan.victims]
+
+
+def store_discovery(case: Case, plan: DiscoveryPlan, discoveries: list[Discovery], actor: User | None) -> str:
+    """Store what discovery found as evidence for the handler to review."""
+    chain = chains.chain(plan.chain_id)
+    if not plan.victims:
+        return _("No victim address on %(chain)s to discover from.", chain=chain.name)
     found = 0
-    for victim in victims:
-        discovery = discover_outgoing(client, chain, victim, since, until)
+    for discovery in discoveries:
         stored = evidence_service.append_records(case, discovery.records, actor=actor)
         found += len(evidence_service.store_movements(case, discovery.candidates, stored))
     CaseEvent.record(case, actor, EventKind.DISCOVERY, summary=f"{found} outgoing transfers found",
-                     chain_id=chain.chain_id, since=params["since"], until=params["until"])
+                     chain_id=chain.chain_id, since=plan.since.isoformat(), until=plan.until.isoformat())
     return _("%(n)d outgoing transfers and approvals found: confirm which are the theft.", n=found)
 
 
@@ -117,23 +142,44 @@ def case_transfers(case: Case, chain_id: int) -> list[Transfer]:
     return list(db.session.scalars(select(Transfer).where(Transfer.case_id == case.id, Transfer.chain_id == chain_id)))
 
 
-def run_trace(job: EvidenceJob, case: Case, actor: User | None) -> str:
-    """Follow the funds from the seeds; store the graph, its records, case addresses and freeze proposals."""
-    from casework.services.jobs import rpc_client
+@dataclass(frozen=True)
+class TracePlan:
+    chain_id: int
+    seeds: tuple[Seed, ...]
+    max_depth: int
+    max_breadth: int
+    labels: LabelBook
 
+
+def prepare_trace(job: EvidenceJob, case: Case) -> TracePlan:
+    """What a trace job follows: its seeds, its limits and the labels that hold on the chain."""
     params = job.params
-    chain = chains.chain(params["chain_id"])
-    seeds = _seeds(case, chain.chain_id, params)
-    if not seeds:
-        return _("No attacker address on %(chain)s to trace from: confirm the theft or add one first.",
-                 chain=chain.name)
-    book = label_service.label_book(chain.chain_id)
-    graph = trace_funds(
-        rpc_client(chain.chain_id), chain, seeds,
+    chain_id = params["chain_id"]
+    return TracePlan(
+        chain_id, tuple(_seeds(case, chain_id, params)),
         max_depth=int(params.get("max_depth") or DEFAULT_DEPTH),
         max_breadth=int(params.get("max_breadth") or DEFAULT_BREADTH),
-        labels=book.resolver(chain.chain_id),
+        labels=label_service.label_book(chain_id),
     )
+
+
+def fetch_trace(plan: TracePlan) -> FlowGraph | None:
+    """Follow the funds from the seeds over the chain (network only, no database); None without seeds."""
+    from casework.services.jobs import rpc_client
+
+    if not plan.seeds:
+        return None
+    chain = chains.chain(plan.chain_id)
+    return trace_funds(rpc_client(chain.chain_id), chain, plan.seeds, max_depth=plan.max_depth,
+                       max_breadth=plan.max_breadth, labels=plan.labels.resolver(chain.chain_id))
+
+
+def store_trace(case: Case, plan: TracePlan, graph: FlowGraph | None, actor: User | None) -> str:
+    """Store a trace's graph, its records, case addresses and freeze proposals."""
+    chain = chains.chain(plan.chain_id)
+    if graph is None:
+        return _("No attacker address on %(chain)s to trace from: confirm the theft or add one first.",
+                 chain=chain.name)
     stored = evidence_service.append_records(case, graph.records, actor=actor)
     run = _store_graph(case, graph, stored, actor)
     proposals = propose_referrals(case, graph.proposals)

@@ -69,7 +69,11 @@ def _run(queued: list[EvidenceJob], run_now: bool) -> None:
         flash(_("Queued; the scheduler will run it within seconds."))
         return
     for job in queued:
-        job = jobs.run_now(job, actor=current_user)
+        try:
+            job = jobs.run_now(job, actor=current_user)
+        except jobs.JobError as exc:
+            flash(str(exc), "error")
+            continue
         if job.status is JobStatus.DONE:
             flash(_("Done: %(summary)s", summary=job.progress))
         else:

@@ -1,7 +1,11 @@
 """Evidence capture as jobs: records chained per case, transfers linked to them, verification,
-retries and failover, and no partial evidence on failure. Against the real anvil devnet."""
+retries and failover, and no partial evidence on failure; one way to claim a job, leases that fence a
+worker that lost its job, no transaction held across network calls. Against the real anvil devnet."""
 
+import itertools
 import json
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -9,19 +13,89 @@ from sqlalchemy import func, select, text
 
 from casework.extensions import db
 from casework.models import (
+    AddressRole,
     Case,
+    CaseAddress,
     CaseEvent,
     EvidenceJob,
     EvidenceRecord,
     IncidentType,
     JobStatus,
+    Message,
+    Priority,
+    Role,
     Transfer,
     TransferKind,
+    User,
     utcnow,
 )
-from casework.services import chains, demo, jobs
+from casework.services import chains, demo, jobs, portal
 from evidence.devnet import staging
+from evidence.rpc import RetryPolicy
 from tests.evidence.faultproxy import FaultProxy
+from tests.fixtures.factories import at_once
+
+# Requests held at the proxy's gate must not time out while the test looks at the database.
+PATIENT_RETRY = RetryPolicy(attempts=2, backoff=0.01, backoff_max=0.05, timeout=60)
+
+
+class HeldProxy(FaultProxy):
+    """The fault proxy with a gate: `hold(n)` keeps the next n forwarded requests until `let_through()`, and
+    `arrived` is released as each one reaches the gate, so a test can look at the database mid-RPC."""
+
+    def __init__(self, upstream_url: str) -> None:
+        super().__init__(upstream_url)
+        self.arrived = threading.Semaphore(0)
+        self._gate = threading.Semaphore(0)
+        self._to_hold = 0
+        self._hold_lock = threading.Lock()
+
+    def hold(self, count: int = 10**9) -> None:
+        with self._hold_lock:
+            self._to_hold = count
+
+    def let_through(self) -> None:
+        self._gate.release()
+
+    def _forward(self, body: bytes) -> bytes:
+        with self._hold_lock:
+            held = self._to_hold > 0
+            self._to_hold -= held
+        if held:
+            self.arrived.release()
+            self._gate.acquire(timeout=120)
+        return super()._forward(body)
+
+
+class Worker(threading.Thread):
+    """Runs work in a thread with its own app context (its own session), keeping what it returned or raised."""
+
+    def __init__(self, app, work) -> None:
+        super().__init__(daemon=True)
+        self.app, self.work, self.result, self.error = app, work, None, None
+        self.start()
+
+    def run(self) -> None:
+        with self.app.app_context():
+            try:
+                self.result = self.work()
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread by finish()
+                self.error = exc
+            finally:
+                db.session.remove()
+
+    def finish(self):
+        self.join(timeout=300)
+        assert not self.is_alive(), "the worker did not finish"
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+def _through(app, proxy: FaultProxy) -> None:
+    app.config["DEVNET_RPC_URL"] = proxy.url
+    app.config["RPC_RETRY_POLICY"] = PATIENT_RETRY
+    chains.init_app(app)
 
 
 @pytest.fixture
@@ -142,7 +216,7 @@ def test_a_job_whose_worker_died_is_picked_up_after_its_lease(app, phishing_case
     [job] = jobs.capture_reported(phishing_case, actor=None)
     db.session.commit()
     claimed = jobs.claim_next()
-    assert claimed.id == job.id and claimed.status is JobStatus.RUNNING
+    assert claimed.id == job.id and db.session.get(EvidenceJob, job.id).status is JobStatus.RUNNING
     # The worker dies here without finishing. Within the lease nobody else takes the job ...
     assert jobs.claim_next() is None
     # ... and after it, another scheduler resumes it.
@@ -202,3 +276,194 @@ def test_hashes_reported_on_the_wrong_chain_can_be_looked_for_on_another(app, de
     db.session.refresh(job)
     assert job.status is JobStatus.DONE
     assert "1 captured" in job.progress and "not found on Local devnet (try another chain)" in job.progress
+
+
+def test_run_now_racing_the_scheduler_runs_the_job_once(app, make_user, phishing_case):
+    handler = make_user(Role.HANDLER)
+    [job] = jobs.capture_reported(phishing_case, actor=None)
+    db.session.commit()
+    job_id, handler_id = job.id, handler.id
+    turns = itertools.count()
+
+    def scheduler_or_handler() -> str:
+        if next(turns) == 0:
+            return "scheduler" if jobs.claim_next() is not None else "nothing due"
+        try:
+            jobs.run_now(db.session.get(EvidenceJob, job_id), actor=db.session.get(User, handler_id))
+        except jobs.JobError as exc:
+            return f"refused: {exc}"
+        return "run now"
+
+    outcomes = at_once(app, scheduler_or_handler, 4)
+    assert len([o for o in outcomes if o in ("scheduler", "run now")]) == 1, outcomes
+    losers = [o for o in outcomes if o not in ("scheduler", "run now", "nothing due")]
+    assert all(o.startswith("refused: This job ") for o in losers), outcomes
+    db.session.expire_all()
+    assert db.session.get(EvidenceJob, job_id).attempts == 1
+
+
+def test_run_now_on_a_finished_job_is_refused_with_a_clear_message(app, make_user, phishing_case):
+    handler = make_user(Role.HANDLER)
+    [job] = jobs.capture_reported(phishing_case, actor=None)
+    db.session.commit()
+    jobs.run_due_jobs()
+    records = _count(EvidenceRecord)
+    with pytest.raises(jobs.JobError, match="This job has already finished \\(Done\\); queue a new one"):
+        jobs.run_now(db.session.get(EvidenceJob, job.id), actor=handler)
+    assert _count(EvidenceRecord) == records
+    assert db.session.get(EvidenceJob, job.id).attempts == 1
+
+
+def test_a_handler_who_asks_to_run_a_job_the_scheduler_holds_is_told_so(client, make_user, login, phishing_case,
+                                                                       monkeypatch):
+    from tests.fixtures.factories import csrf_token
+
+    login(make_user(Role.HANDLER))
+    url = f"/staff/cases/{phishing_case.reference}"
+    token = csrf_token(client, url)
+    # The scheduler takes the job between the handler's queueing and their "run now" (the view commits between).
+    original = jobs.enqueue
+
+    def enqueue_and_let_the_scheduler_take_it(*args, **kwargs):
+        job = original(*args, **kwargs)
+        db.session.commit()
+        assert jobs.claim_next() is not None
+        return job
+
+    monkeypatch.setattr(jobs, "enqueue", enqueue_and_let_the_scheduler_take_it)
+    client.post(url + "/evidence/capture", data={"csrf_token": token, "run_now": "y"})
+    page = client.get(url).get_data(as_text=True)
+    assert "This job is already running; its result will show here when it finishes." in page
+    assert _count(EvidenceRecord) == 0
+
+
+@pytest.mark.parametrize("first_run", ["succeeds", "fails"])
+def test_a_worker_that_lost_its_lease_commits_neither_its_result_nor_its_failure(app, devnet, phishing_case,
+                                                                                 first_run):
+    with HeldProxy(devnet.rpc_url) as proxy:
+        _through(app, proxy)
+        [job] = jobs.capture_reported(phishing_case, actor=None)
+        db.session.commit()
+        proxy.hold(1)
+        first = Worker(app, lambda: jobs.run_job(jobs.claim_next()))
+        assert proxy.arrived.acquire(timeout=60)  # the first worker waits for the provider ...
+        # ... past its lease, and another worker claims the job and finishes it.
+        second = jobs.claim_next(utcnow() + jobs.LEASE + timedelta(seconds=1))
+        assert second is not None and second.id == job.id
+        jobs.run_job(second)
+        records, transfers = _count(EvidenceRecord), _count(Transfer)
+        assert records > 0
+        if first_run == "fails":
+            proxy.fail_next(*["500"] * 20)
+        proxy.let_through()
+        first.finish()
+    db.session.expire_all()
+    job = db.session.get(EvidenceJob, job.id)
+    assert job.status is JobStatus.DONE and job.last_error is None and job.attempts == 2
+    assert _count(EvidenceRecord) == records and _count(Transfer) == transfers
+    sequences = db.session.scalars(select(EvidenceRecord.sequence).order_by(EvidenceRecord.sequence)).all()
+    assert sequences == list(range(records))
+
+
+def test_a_working_job_keeps_extending_its_lease(app, devnet, phishing_case, monkeypatch):
+    monkeypatch.setattr(jobs, "HEARTBEAT", timedelta(milliseconds=50))
+    with HeldProxy(devnet.rpc_url) as proxy:
+        _through(app, proxy)
+        [job] = jobs.capture_reported(phishing_case, actor=None)
+        db.session.commit()
+        proxy.hold(1)
+        worker = Worker(app, jobs.run_due_jobs)
+        assert proxy.arrived.acquire(timeout=60)
+        leases = []
+        for _ in range(600):  # waits for the heartbeat; asserts nothing about how long it takes
+            db.session.expire_all()
+            leases.append(db.session.get(EvidenceJob, job.id).locked_until)
+            db.session.rollback()
+            if leases[-1] > leases[0]:
+                break
+            time.sleep(0.05)
+        proxy.let_through()
+        worker.finish()
+    assert leases[-1] > leases[0]
+    assert db.session.get(EvidenceJob, job.id).status is JobStatus.DONE
+
+
+def test_no_transaction_or_case_lock_is_held_while_the_provider_answers(app, devnet, phishing_case):
+    # Two victim addresses: discovery used to store the first one's findings, under a lock on the case, and
+    # then call the chain for the second.
+    phishing_case.addresses.append(CaseAddress(chain_id=31337, address="0x" + "33" * 20, role=AddressRole.VICTIM))
+    db.session.commit()
+    since, until = phishing_case.incident_at - timedelta(hours=6), phishing_case.discovered_at + timedelta(hours=6)
+    job = jobs.queue_discovery(phishing_case, 31337, since, until, actor=None)
+    db.session.commit()
+    postgres = db.engine.dialect.name == "postgresql"
+    checked = 0
+    with HeldProxy(devnet.rpc_url) as proxy:
+        _through(app, proxy)
+        proxy.hold()
+        worker = Worker(app, jobs.run_due_jobs)
+        while worker.is_alive() or proxy.arrived.acquire(blocking=False):
+            if not proxy.arrived.acquire(timeout=0.1):
+                continue
+            # The worker is waiting for the chain: it holds no transaction ...
+            if postgres:
+                idle = db.session.scalar(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"))
+                assert idle == 0
+                db.session.execute(text("SET LOCAL lock_timeout = '5s'"))
+            # ... and no lock a victim's message would wait for (SQLite gives up after its 5 s busy timeout).
+            portal.send_victim_message(db.session.get(Case, phishing_case.id), f"Any news? ({checked})")
+            db.session.commit()
+            checked += 1
+            proxy.let_through()
+        worker.finish()
+    assert checked > 2
+    assert _count(Message) == checked
+    assert db.session.get(EvidenceJob, job.id).status is JobStatus.DONE
+
+
+def test_due_jobs_run_by_the_urgency_of_their_case_then_by_due_time(app, make_case):
+    low, critical = make_case().case, make_case().case
+    low.priority, critical.priority = Priority.LOW, Priority.CRITICAL
+    now = utcnow()
+    params = {"chain_id": 1, "tx_hashes": ["0x" + "ab" * 32]}
+    slow_trace = jobs.enqueue(low, "capture", params, actor=None)
+    first_capture = jobs.enqueue(critical, "capture", params, actor=None)
+    second_capture = jobs.enqueue(critical, "capture", params, actor=None)
+    slow_trace.next_attempt_at = now - timedelta(hours=3)
+    first_capture.next_attempt_at = now - timedelta(hours=2)
+    second_capture.next_attempt_at = now - timedelta(minutes=1)
+    db.session.commit()
+    order = [jobs.claim_next(now).id for _ in range(3)]
+    assert order == [first_capture.id, second_capture.id, slow_trace.id]
+
+
+def test_a_job_that_killed_its_worker_as_often_as_the_retry_limit_fails_with_a_readable_message(app, make_case):
+    job = jobs.enqueue(make_case().case, "capture", {"chain_id": 1, "tx_hashes": ["0x" + "ab" * 32]}, actor=None)
+    db.session.commit()
+    moment = utcnow()
+    for attempt in range(1, jobs.MAX_ATTEMPTS + 1):
+        claim = jobs.claim_next(moment)
+        assert claim is not None and claim.id == job.id and claim.attempts == attempt
+        # The worker is killed here (out of memory, SIGKILL): it never reports back.
+        moment += jobs.LEASE + timedelta(seconds=1)
+    assert jobs.claim_next(moment) is None
+    db.session.expire_all()
+    job = db.session.get(EvidenceJob, job.id)
+    assert job.status is JobStatus.FAILED and job.finished_at is not None
+    assert job.last_error.startswith(f"The worker running this job stopped {jobs.MAX_ATTEMPTS} times without "
+                                     "finishing (it may have run out of memory or been killed)")
+    assert job.attempts == jobs.MAX_ATTEMPTS
+
+
+def test_schedulers_claiming_at_once_never_take_the_same_job(app, make_case):
+    case = make_case().case
+    for _ in range(3):
+        jobs.enqueue(case, "capture", {"chain_id": 1, "tx_hashes": ["0x" + "ab" * 32]}, actor=None)
+    db.session.commit()
+    claimed = at_once(app, lambda: getattr(jobs.claim_next(), "id", None), 6)
+    taken = [job_id for job_id in claimed if job_id is not None]
+    assert sorted(taken) == sorted(set(taken)) and len(taken) == 3, claimed
+    db.session.expire_all()
+    assert [job.attempts for job in db.session.scalars(select(EvidenceJob))] == [1, 1, 1]

@@ -63,3 +63,10 @@ def test_python_dash_m_scheduler_reports_bad_configuration_in_one_line(tmp_path)
         "scheduler: Unknown configuration variable CASEWORK_MAIL_PROT. Did you mean CASEWORK_MAIL_PORT? "
         "See docs/configuration.md."
     ]
+
+
+def test_the_outbox_interval_comes_from_the_configuration(app):
+    from datetime import timedelta
+
+    app.config["OUTBOX_INTERVAL_SECONDS"] = 3
+    assert build_scheduler(app).get_job("send_outbox").trigger.interval == timedelta(seconds=3)
