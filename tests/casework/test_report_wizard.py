@@ -21,7 +21,7 @@ from casework.models import (
     ReportExtras,
     utcnow,
 )
-from casework.services import drafts, intake, report_answers
+from casework.services import drafts, intake, report_answers, uploads
 from casework.services.tokens import token_matches
 from tests.fixtures.factories import csrf_token
 
@@ -291,6 +291,58 @@ def test_uploads_are_checked_and_go_with_the_case(client, app):
     (attached,) = db.session.scalars(select(CaseFile)).all()
     assert attached.case_id == case.id and attached.draft_id is None
     assert attached.original_name == "screen shot.png" and attached.content_type == "image/png"
+
+
+def _start_reports(app, count: int) -> list:
+    """Other victims, each with a draft of their own (one step saved)."""
+    others = [app.test_client() for _ in range(count)]
+    for other in others:
+        post_step(other, 1, answers()[1])
+    return others
+
+
+def _files_at_step_6(client) -> str:
+    return client.get("/report/step/6").get_data(as_text=True)
+
+
+def test_every_file_uploaded_in_the_wizard_is_on_the_case(client, app):
+    _start_reports(app, 3)  # other drafts first: ids of drafts and of files no longer coincide
+    fill_wizard(client, until=5)
+    first = [(io.BytesIO(PNG), "wallet.png")]
+    assert post_step(client, 6, {**answers()[6], "files": first}, action="upload",
+                     content_type="multipart/form-data").status_code == 200
+    second = [(io.BytesIO(b"chat export: 'support' asked me for my words"), "chat.txt")]
+    response = post_step(client, 6, {**answers()[6], "files": second}, content_type="multipart/form-data")
+    assert response.status_code == 302
+    post_step(client, 7, answers()[7])
+    assert "wallet.png" in client.get("/report/review").get_data(as_text=True)
+    assert submit(client).headers["Location"].endswith("/report/done")
+    case = db.session.scalars(select(Case)).one()
+    assert sorted(f.original_name for f in uploads.files_of_case(case)) == ["chat.txt", "wallet.png"]
+    assert db.session.scalars(select(CaseFile).where(CaseFile.case_id.is_(None))).all() == []
+
+
+def test_a_new_draft_never_sees_a_file_it_did_not_upload(client, app):
+    fill_wizard(client, until=5)
+    post_step(client, 6, {**answers()[6], "files": [(io.BytesIO(PNG), "first victim.png")]},
+              content_type="multipart/form-data")
+    post_step(client, 7, answers()[7])
+    submitted_draft = the_draft().id
+    submit(client)
+    later = app.test_client()  # another victim, in another browser
+    fill_wizard(later, until=5)
+    assert the_draft().id != submitted_draft
+    page = _files_at_step_6(later)
+    assert "first victim.png" not in page and 'name="remove_file"' not in page
+
+
+def test_a_draft_id_is_never_given_again(app):
+    gone, _token = drafts.new_draft("en")
+    db.session.commit()
+    drafts.discard_draft(gone)
+    db.session.commit()
+    after, _token = drafts.new_draft("en")
+    assert after.id > gone.id
 
 
 def test_a_file_can_be_removed_before_sending(client):
