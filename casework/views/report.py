@@ -83,6 +83,10 @@ def step(number: int):
     drafts.save_step(draft, name, saved_values(form), complete=valid)
     if name == "incident" and valid and form.resume_email.data:
         drafts.email_resume_link_once(draft, form.resume_email.data, session[DRAFT_KEY])
+    to_review = (action == "next" and valid and number == len(STEPS) and not file_errors
+                 and drafts.first_incomplete_step(draft) is None)
+    # The report is validated and kept here, with the answers, for the review page and the submit that follow.
+    reviewed = _report_or_redirect(draft, report_answers.report_for_review) if to_review else None
     db.session.commit()
 
     if action == "back":
@@ -92,6 +96,8 @@ def step(number: int):
     if action in ("add_row", "remove_file", "upload") or not valid or file_errors:
         form.files_errors = file_errors
         return _render_step(number, form, draft)
+    if reviewed is not None and not isinstance(reviewed, filing.NewReport):
+        return reviewed  # a step saved earlier no longer passes: back to it
     return redirect(_step_url(drafts.first_incomplete_step(draft)) if number == len(STEPS)
                     else url_for(".step", number=number + 1))
 
@@ -178,19 +184,17 @@ def review():
     draft = _current_draft()
     if draft is None:
         return redirect(url_for(".start"))
-    report = _report_or_redirect(draft, report_answers.report_for_review)
+    report = _report_or_redirect(draft)  # the one kept by the last step's POST, or the answers validated again
     if not isinstance(report, filing.NewReport):
         return report
     files = [{"name": f.original_name, "size": f.size} for f in uploads.files_of_draft(draft)]
-    completed = set(draft.completed_steps)
-    db.session.commit()  # the validated report, kept for the submit
     return render_template(
         "web/report/review.html",
         report=report,
         files=files,
         steps=STEPS,
         number=len(STEPS) + 1,
-        completed=completed,
+        completed=set(draft.completed_steps),
         contact_titles=CONTACT_LABELS,
         prior_titles=PRIOR_REPORT_LABELS,
         country_name=report_answers.country_name(report.reporter.country),

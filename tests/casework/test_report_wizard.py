@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from eth_account.hdaccount.mnemonic import Mnemonic
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from casework.extensions import db
 from casework.models import (
@@ -162,14 +163,63 @@ def test_the_submit_files_the_report_validated_at_review_without_validating_it_a
     assert case.reporter.name == "Li Wei" and [loss.amount_raw for loss in case.losses] == [2_500_500_000]
 
 
+def test_the_report_is_validated_and_kept_by_the_post_that_leads_to_the_review(client):
+    fill_wizard(client, until=6)
+    assert the_draft().reviewed_report is None
+    response = post_step(client, 7, answers()[7])
+    assert response.headers["Location"].endswith("/report/review")
+    assert report_answers.report_to_submit(the_draft()).reporter.name == "Li Wei"
+    assert the_draft().reviewed_report is not None
+
+
+def test_the_review_page_writes_nothing(client, app):
+    fill_wizard(client)
+    draft = the_draft()
+    draft.reviewed_digest = draft.reviewed_report = None  # as after a deploy: the review page validates again
+    db.session.commit()
+    writes = []
+
+    def record(connection, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            writes.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        for _ in range(2):
+            assert client.get("/report/review").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert writes == []
+    assert submit(client).headers["Location"].endswith("/report/done")  # validated again, then filed
+
+
+def test_a_report_reviewed_before_its_schema_changed_is_validated_again(client, monkeypatch):
+    fill_wizard(client)
+    draft = the_draft()
+    kept = dict(draft.reviewed_report)
+    kept["statement"] = kept.pop("summary")  # as an older release kept it, before the field was renamed
+    draft.reviewed_report = kept
+    db.session.commit()
+    monkeypatch.setattr(report_answers, "REPORT_SCHEMA_VERSION", report_answers.REPORT_SCHEMA_VERSION + 1)
+    assert submit(client).headers["Location"].endswith("/report/done")
+    assert db.session.scalars(select(Case)).one().summary == answers()[6]["statement"]
+
+
+def test_the_report_s_fields_are_part_of_the_review_digest(monkeypatch):
+    before = report_answers.review_digest("en", [])
+    renamed = dataclasses.make_dataclass("NewReport", ["statement", "reporter"])
+    monkeypatch.setattr(report_answers, "REPORT_PARTS", (renamed, *report_answers.REPORT_PARTS[1:]))
+    assert report_answers.review_digest("en", []) != before
+
+
 def test_answers_changed_after_review_are_validated_again(client):
     fill_wizard(client)
     client.get("/report/review")
     assert the_draft().reviewed_report is not None
-    post_step(client, 7, {**answers()[7], "name": "Wang Fang"})
+    post_step(client, 1, {**answers()[1], "first_contact": "A call from 'exchange security'"})
     assert the_draft().reviewed_report is None  # new answers void the review
     assert submit(client).headers["Location"].endswith("/report/done")
-    assert db.session.scalars(select(Case)).one().reporter.name == "Wang Fang"
+    assert db.session.scalars(select(Case)).one().first_contact == "A call from 'exchange security'"
 
 
 def test_an_answer_made_invalid_after_review_is_refused_at_submit(client):
