@@ -2,9 +2,10 @@
 
 The draft keeps each step's answers as form data; `report_from_answers` rebuilds and validates every step's form
 again (the server is the authority, and time has passed since the step was saved) before building the NewReport.
-The last step's POST, which leads to the review page, does that and keeps the report on the draft with a digest of
-what else it depended on (`report_for_review`); the review page and the submit reuse it while the draft still holds
-it, since new answers void it, and the digest matches (`report_to_submit`), and validate again otherwise. The digest
+Each step's POST that leaves every step answered (the last step's Next, which leads to the review page, or a
+change made afterwards) does that and keeps the report on the draft with a digest of what else it depended on
+(`report_for_review`); the review page and the submit reuse it while the draft still holds it, since new answers
+void it, and the digest matches (`report_to_submit`), and validate again otherwise. The digest
 carries the report's schema (REPORT_SCHEMA_VERSION and the report's field names), so a report kept by an older
 release is validated again rather than read in a shape it no longer has.
 """
@@ -27,7 +28,7 @@ from flask_babel import get_locale
 from casework.i18n import LANGUAGES
 from casework.models import AddressRole, IncidentType, ReportDraft
 from casework.services import chains as chain_registry
-from casework.services.drafts import ClaimedDraft
+from casework.services.drafts import ClaimedDraft, first_incomplete_step
 from casework.services.filing import AddressInput, LossInput, NewReport, ReporterInput, TransactionInput
 from evidence.stablecoins import stablecoins_on
 from forms.report import (
@@ -279,7 +280,8 @@ def report_for_review(draft: ReportDraft) -> NewReport:
     """Validate every step of the draft and build its report; StepInvalid names the first step that fails.
 
     The report is kept on the draft with the digest of what else was validated (the caller commits), for the
-    review page and the submit. Called by the POST that leads to the review page: the page itself writes nothing.
+    review page and the submit. Called by the step POSTs that leave every step answered: the review page itself
+    writes nothing.
     """
     choices = wizard_choices()
     report = report_from_answers(draft.answers, draft.locale, choices)
@@ -287,6 +289,18 @@ def report_for_review(draft: ReportDraft) -> NewReport:
     if draft.reviewed_report is None or draft.reviewed_digest != digest:
         draft.reviewed_digest, draft.reviewed_report = digest, _as_plain(report)
     return report
+
+
+def keep_report_if_complete(draft: ReportDraft) -> str | None:
+    """Once every step of the draft is answered, validate them all and keep the report (`report_for_review`; the
+    caller commits); returns the step that no longer passes, if one does."""
+    if first_incomplete_step(draft) is not None:
+        return None
+    try:
+        report_for_review(draft)
+    except StepInvalid as invalid:
+        return invalid.step
+    return None
 
 
 def report_to_submit(draft: ReportDraft | ClaimedDraft) -> NewReport:

@@ -172,6 +172,16 @@ def test_the_report_is_validated_and_kept_by_the_post_that_leads_to_the_review(c
     assert the_draft().reviewed_report is not None
 
 
+def test_a_step_that_no_longer_passes_is_shown_again_on_the_way_to_the_review(client):
+    fill_wizard(client, until=6)
+    draft = the_draft()
+    draft.answers = {**draft.answers, "wallet": {**draft.answers["wallet"], "victim_addresses": ["0x123"]}}
+    db.session.commit()
+    response = post_step(client, 7, answers()[7])
+    assert response.status_code == 302 and response.headers["Location"].endswith("/report/step/2")
+    assert the_draft().reviewed_report is None and "contact" in the_draft().completed_steps
+
+
 def test_the_review_page_writes_nothing(client, app):
     fill_wizard(client)
     draft = the_draft()
@@ -212,12 +222,18 @@ def test_the_report_s_fields_are_part_of_the_review_digest(monkeypatch):
     assert report_answers.review_digest("en", []) != before
 
 
-def test_answers_changed_after_review_are_validated_again(client):
+def test_answers_changed_after_review_are_validated_again(client, monkeypatch):
     fill_wizard(client)
     client.get("/report/review")
-    assert the_draft().reviewed_report is not None
+    draft = the_draft()
+    assert draft.reviewed_report is not None
+    draft.answers = {**draft.answers}
+    assert draft.reviewed_report is None  # new answers void the kept report
+    db.session.rollback()
     post_step(client, 1, {**answers()[1], "first_contact": "A call from 'exchange security'"})
-    assert the_draft().reviewed_report is None  # new answers void the review
+    # The draft is still complete: the POST validated every step again and kept the new report.
+    assert the_draft().reviewed_report["first_contact"] == "A call from 'exchange security'"
+    monkeypatch.setattr(report_answers, "report_from_answers", None)  # the submit reuses it
     assert submit(client).headers["Location"].endswith("/report/done")
     assert db.session.scalars(select(Case)).one().first_contact == "A call from 'exchange security'"
 
