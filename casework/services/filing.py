@@ -1,5 +1,6 @@
 """Filing a case: the report as plain values (`NewReport`), its priority, and the one function that writes a case
-and every row of its report in the caller's transaction (`file_case`; the wizard's submit uses `write_case`).
+and every row of its report in the caller's transaction (`file_case`; the wizard's submit uses `write_case`, which
+also moves the draft's files to the case).
 
 The INSERTs are plain SQL rather than the ORM's unit of work: this is the hot path of every submitted report
 (see bench/intake.py). On PostgreSQL they are one statement (the case, then its rows in data-modifying CTEs); on
@@ -209,7 +210,8 @@ def write_case(report: NewReport, now: datetime, *, files_of_draft: int | None =
         shape = (tuple(case_values), tuple((model, tuple(rows[0]), len(rows)) for model, rows in children),
                  moves_files)
         parameters = {f"case_{key}": value for key, value in case_values.items()}
-        parameters["from_draft"] = files_of_draft
+        if moves_files:
+            parameters["from_draft"] = files_of_draft
         for index, (_model, rows) in enumerate(children):
             for number, row in enumerate(rows):
                 parameters.update({f"t{index}_{number}_{key}": value for key, value in row.items()})
