@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import event
 
 from casework import config as config_module
 from casework.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -56,6 +57,10 @@ def _init_extensions(app: Flask) -> None:
     from casework.services import users
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", _enforce_foreign_keys)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, default_translation_directories=str(
@@ -66,6 +71,14 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.session_protection = "strong"
     login_manager.user_loader(users.load_user)
+
+
+def _enforce_foreign_keys(dbapi_connection, _connection_record) -> None:
+    """SQLite checks foreign keys only on connections that ask, and only outside a transaction: ask as each one
+    opens (migrations/env.py turns them off for the migration's own connection while tables are rebuilt)."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
 
 
 def _register_blueprints(app: Flask) -> None:

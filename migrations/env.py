@@ -88,14 +88,43 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        sqlite = connection.dialect.name == 'sqlite'
+        if sqlite:
+            # The application turns SQLite's foreign keys on for every connection. Batch migrations rebuild a
+            # table (copy it, drop the old one, rename the copy), and with the keys on, dropping the old table
+            # would run the ON DELETE actions of the rows that refer to it, or refuse. The pragma cannot change
+            # inside a transaction: off before the migrations begin, checked once they are done, on again
+            # before the connection goes back to the pool.
+            connection.exec_driver_sql('PRAGMA foreign_keys = OFF')
+            connection.commit()
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                _refuse_dangling_references(connection)
+        finally:
+            if sqlite:
+                connection.rollback()
+                connection.exec_driver_sql('PRAGMA foreign_keys = ON')
+                connection.commit()
+
+
+def _refuse_dangling_references(connection):
+    """SQLite: fail the upgrade, naming the tables, if any row refers to a row that does not exist."""
+    dangling = connection.exec_driver_sql('PRAGMA foreign_key_check').all()
+    connection.commit()
+    if dangling:
+        tables = sorted({f'{row[0]} -> {row[2]}' for row in dangling})
+        raise RuntimeError(
+            f'{len(dangling)} rows refer to rows that do not exist ({", ".join(tables)}): '
+            'find out how they were orphaned and delete or repair them before starting the application.'
+        )
 
 
 if context.is_offline_mode():

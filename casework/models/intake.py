@@ -22,7 +22,8 @@ class ReportDraft(db.Model):
     """
 
     __tablename__ = "report_drafts"
-    __table_args__ = (CheckConstraint("step >= 1", name="step_positive"),)
+    # AUTOINCREMENT: SQLite would otherwise give a deleted draft's id to the next draft (PostgreSQL never does).
+    __table_args__ = (CheckConstraint("step >= 1", name="step_positive"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     resume_token_hash: Mapped[str] = mapped_column(String(64), unique=True)

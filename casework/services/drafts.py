@@ -11,7 +11,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, delete, exists, select
+from sqlalchemy import bindparam, delete, select
 
 from casework.extensions import db
 from casework.models import CaseFile, ReportDraft, utcnow
@@ -120,7 +120,6 @@ class ClaimedDraft:
     locale: str
     reviewed_digest: str | None
     reviewed_report: dict[str, Any] | None
-    has_files: bool
 
 
 def claim_draft(token: str | None, *, now: datetime | None = None) -> ClaimedDraft | None:
@@ -138,12 +137,11 @@ def claim_draft(token: str | None, *, now: datetime | None = None) -> ClaimedDra
     return ClaimedDraft(**row._mapping) if row is not None else None
 
 
-_drafts, _files = ReportDraft.__table__, CaseFile.__table__
+_drafts = ReportDraft.__table__
 _CLAIM_DRAFT = (
     delete(_drafts)
     .where(_drafts.c.resume_token_hash == bindparam("token_hash"), _drafts.c.expires_at > bindparam("now"))
     .returning(
         _drafts.c.id, _drafts.c.answers, _drafts.c.locale, _drafts.c.reviewed_digest, _drafts.c.reviewed_report,
-        exists().where(_files.c.draft_id == _drafts.c.id).label("has_files"),
     )
 )

@@ -1,5 +1,6 @@
 """Filing a case: the report as plain values (`NewReport`), its priority, and the one function that writes a case
-and every row of its report in the caller's transaction (`file_case`; the wizard's submit uses `write_case`).
+and every row of its report in the caller's transaction (`file_case`; the wizard's submit uses `write_case`, which
+also moves the draft's files to the case).
 
 The INSERTs are plain SQL rather than the ORM's unit of work: this is the hot path of every submitted report
 (see bench/intake.py). On PostgreSQL they are one statement (the case, then its rows in data-modifying CTEs); on
@@ -15,7 +16,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, bindparam, insert, select, union_all
+from sqlalchemy import Select, bindparam, insert, select, union_all, update
 
 from casework.extensions import db
 from casework.models import (
@@ -23,6 +24,7 @@ from casework.models import (
     Case,
     CaseAddress,
     CaseEvent,
+    CaseFile,
     CaseStatus,
     EventKind,
     IncidentType,
@@ -162,10 +164,11 @@ def file_case(report: NewReport, *, now: datetime | None = None) -> FiledCase:
     return FiledCase(case_id=case_id, reference=assign_reference(case_id, now), access_token=token)
 
 
-def write_case(report: NewReport, now: datetime) -> tuple[int, str]:
+def write_case(report: NewReport, now: datetime, *, files_of_draft: int | None = None) -> tuple[int, str]:
     """Insert the case under a provisional reference, with everything the report holds, in the caller's
-    transaction; returns the case's id and the secret token of its private link. The caller gives the case its
-    reference (`cases.assign_reference`) as late as it can: see `file_case`.
+    transaction, and move every file of the draft `files_of_draft` (an id) to it; returns the case's id and the
+    secret token of its private link. The caller gives the case its reference (`cases.assign_reference`) as late
+    as it can: see `file_case`.
     """
     token, token_hash = new_access_token()
     priority = assess_priority(report, now)
@@ -203,9 +206,13 @@ def write_case(report: NewReport, now: datetime) -> tuple[int, str]:
     ]
     children = [(model, rows) for model, rows in children if rows]
     connection = db.session.connection()
+    moves_files = files_of_draft is not None
     if connection.dialect.name == "postgresql":
-        shape = (tuple(case_values), tuple((model, tuple(rows[0]), len(rows)) for model, rows in children))
+        shape = (tuple(case_values), tuple((model, tuple(rows[0]), len(rows)) for model, rows in children),
+                 moves_files)
         parameters = {f"case_{key}": value for key, value in case_values.items()}
+        if moves_files:
+            parameters["from_draft"] = files_of_draft
         for index, (_model, rows) in enumerate(children):
             for number, row in enumerate(rows):
                 parameters.update({f"t{index}_{number}_{key}": value for key, value in row.items()})
@@ -216,6 +223,8 @@ def write_case(report: NewReport, now: datetime) -> tuple[int, str]:
             values = [{**row, "case_id": case_id} for row in rows]
             # Several rows go to the driver's executemany.
             connection.execute(_INSERTS[model], values[0] if len(values) == 1 else values)
+        if moves_files:
+            connection.execute(_MOVE_FILES, {"to_case": case_id, "from_draft": files_of_draft})
     return case_id, token
 
 
@@ -224,13 +233,22 @@ def write_case(report: NewReport, now: datetime) -> tuple[int, str]:
 _INSERT_CASE = insert(Case.__table__).returning(Case.__table__.c.id)
 _INSERTS = {model: insert(model.__table__)
             for model in (Reporter, ReportedLoss, CaseAddress, ReportedTransaction, CaseEvent, ReportExtras)}
+_files = CaseFile.__table__
+_MOVE_FILES = (
+    update(_files)
+    .where(_files.c.draft_id == bindparam("from_draft"))
+    .values(case_id=bindparam("to_case"), draft_id=None)
+)
 
 
 @functools.lru_cache(maxsize=256)
-def _case_in_one_statement(shape: tuple[tuple[str, ...], tuple[tuple[type, tuple[str, ...], int], ...]]) -> Select:
-    """PostgreSQL: INSERT the case and, in CTEs, each table's rows for it, returning the case's id; built once per
-    shape (which columns, how many rows of each table). Parameters: case_<column>, t<table>_<row>_<column>."""
-    case_keys, children = shape
+def _case_in_one_statement(
+    shape: tuple[tuple[str, ...], tuple[tuple[type, tuple[str, ...], int], ...], bool],
+) -> Select:
+    """PostgreSQL: INSERT the case and, in CTEs, each table's rows for it and (if asked) the UPDATE moving a draft's
+    files to it, returning the case's id; built once per shape (which columns, how many rows of each table, whether
+    files move). Parameters: case_<column>, t<table>_<row>_<column>, from_draft."""
+    case_keys, children, moves_files = shape
     cases = Case.__table__
     new_case = (
         insert(cases)
@@ -247,4 +265,11 @@ def _case_in_one_statement(shape: tuple[tuple[str, ...], tuple[tuple[type, tuple
         ]
         source = rows[0] if count == 1 else union_all(*rows)
         inserts.append(insert(table).from_select(["case_id", *keys], source).cte(f"new_{table.name}"))
+    if moves_files:
+        moved = (
+            update(_files)
+            .where(_files.c.draft_id == bindparam("from_draft"))
+            .values(case_id=select(new_case.c.id).scalar_subquery(), draft_id=None)
+        )
+        inserts.append(moved.cte("moved_files"))
     return select(new_case.c.id).add_cte(*inserts)

@@ -6,10 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, update
-
-from casework.extensions import db
-from casework.models import CaseFile, IncidentType, utcnow
+from casework.models import IncidentType, utcnow
 from casework.services.cases import assign_reference
 from casework.services.confirmation import confirmation_email, public_url, tracking_path
 from casework.services.drafts import ClaimedDraft
@@ -37,9 +34,7 @@ def submit_draft(draft: ClaimedDraft, report: NewReport, *, now: datetime | None
     `report` is what `report_answers.report_to_submit(draft)` built.
     """
     now = now or utcnow()
-    case_id, token = write_case(report, now)
-    if draft.has_files:
-        db.session.connection().execute(_MOVE_FILES, {"to_case": case_id, "from_draft": draft.id})
+    case_id, token = write_case(report, now, files_of_draft=draft.id)
     # Last, so that concurrent submits wait for this transaction's counter row only while it finishes.
     reference = assign_reference(case_id, now)
     path = tracking_path(reference, token)
@@ -54,11 +49,3 @@ def submit_draft(draft: ClaimedDraft, report: NewReport, *, now: datetime | None
         country=report.reporter.country,
         wallet_app=report.wallet_app,
     )
-
-
-_MOVE_FILES = (
-    update(CaseFile.__table__)
-    .where(CaseFile.__table__.c.draft_id == bindparam("from_draft"))
-    .values(case_id=bindparam("to_case"), draft_id=None)
-)
-

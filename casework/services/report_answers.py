@@ -2,9 +2,12 @@
 
 The draft keeps each step's answers as form data; `report_from_answers` rebuilds and validates every step's form
 again (the server is the authority, and time has passed since the step was saved) before building the NewReport.
-The review page does that and keeps the report on the draft with a digest of what else it depended on
-(`report_for_review`); the submit that follows reuses it while the draft still holds it, since new answers void it,
-and the digest matches (`report_to_submit`), and validates again otherwise.
+Each step's POST that leaves every step answered (the last step's Next, which leads to the review page, or a
+change made afterwards) does that and keeps the report on the draft with a digest of what else it depended on
+(`report_for_review`); the review page and the submit reuse it while the draft still holds it, since new answers
+void it, and the digest matches (`report_to_submit`), and validate again otherwise. The digest
+carries the report's schema (REPORT_SCHEMA_VERSION and the report's field names), so a report kept by an older
+release is validated again rather than read in a shape it no longer has.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from flask_babel import get_locale
 from casework.i18n import LANGUAGES
 from casework.models import AddressRole, IncidentType, ReportDraft
 from casework.services import chains as chain_registry
-from casework.services.drafts import ClaimedDraft
+from casework.services.drafts import ClaimedDraft, first_incomplete_step
 from casework.services.filing import AddressInput, LossInput, NewReport, ReporterInput, TransactionInput
 from evidence.stablecoins import stablecoins_on
 from forms.report import (
@@ -44,6 +47,12 @@ from forms.report import (
     step_form,
 )
 from forms.validators import parse_amount, to_utc
+
+# Bump when validation tightens or the meaning of a report's fields changes: reports kept on drafts by an earlier
+# release are then validated again. (Renamed or added fields change the digest by themselves: see REPORT_PARTS.)
+REPORT_SCHEMA_VERSION = 1
+# The dataclasses a kept report is made of; their field names are part of the review digest.
+REPORT_PARTS = (NewReport, ReporterInput, LossInput, AddressInput, TransactionInput)
 
 # Offered first in the lists: where most of our victims live.
 COMMON_TIME_ZONES = (
@@ -244,12 +253,21 @@ def report_from_answers(answers: Mapping[str, Any], locale: str, choices: Wizard
 
 def review_digest(locale: str, chains: Sequence[ChainChoice]) -> str:
     """A SHA-256 of what validating a draft depends on besides its answers (new answers void a review anyway: see
-    `ReportDraft`): its language and the chains offered.
+    `ReportDraft`): the report's schema, the draft's language and the chains offered.
 
     Time is left out on purpose: passing time never makes a validated report invalid (dates may not lie in the
     future, nothing has a lower bound).
     """
-    return hashlib.sha256(locale.encode("utf-8") + b"\n" + _chains_material(tuple(chains))).hexdigest()
+    material = b"\n".join([_schema_material(REPORT_SCHEMA_VERSION, REPORT_PARTS), locale.encode("utf-8"),
+                           _chains_material(tuple(chains))])
+    return hashlib.sha256(material).hexdigest()
+
+
+@functools.lru_cache(maxsize=4)
+def _schema_material(version: int, parts: tuple[type, ...]) -> bytes:
+    """The report's schema as bytes for the digest: its version and the field names of each part."""
+    names = [[part.__name__, *(item.name for item in dataclasses.fields(part))] for part in parts]
+    return json.dumps([version, names], separators=(",", ":")).encode("utf-8")
 
 
 @functools.lru_cache(maxsize=16)
@@ -262,7 +280,8 @@ def report_for_review(draft: ReportDraft) -> NewReport:
     """Validate every step of the draft and build its report; StepInvalid names the first step that fails.
 
     The report is kept on the draft with the digest of what else was validated (the caller commits), for the
-    submit.
+    review page and the submit. Called by the step POSTs that leave every step answered: the review page itself
+    writes nothing.
     """
     choices = wizard_choices()
     report = report_from_answers(draft.answers, draft.locale, choices)
@@ -272,9 +291,21 @@ def report_for_review(draft: ReportDraft) -> NewReport:
     return report
 
 
+def keep_report_if_complete(draft: ReportDraft) -> str | None:
+    """Once every step of the draft is answered, validate them all and keep the report (`report_for_review`; the
+    caller commits); returns the step that no longer passes, if one does."""
+    if first_incomplete_step(draft) is not None:
+        return None
+    try:
+        report_for_review(draft)
+    except StepInvalid as invalid:
+        return invalid.step
+    return None
+
+
 def report_to_submit(draft: ReportDraft | ClaimedDraft) -> NewReport:
-    """The report the review page built, if the draft still holds it and the chains offered are the same; else
-    the answers validated again."""
+    """The report kept for the review, if the draft still holds it and its digest still matches (same schema,
+    language and chains offered); else the answers validated again. Writes nothing."""
     reviewed = draft.reviewed_report
     if reviewed is not None and draft.reviewed_digest == review_digest(draft.locale, chain_choices()):
         return _from_plain(reviewed)

@@ -83,6 +83,7 @@ def step(number: int):
     drafts.save_step(draft, name, saved_values(form), complete=valid)
     if name == "incident" and valid and form.resume_email.data:
         drafts.email_resume_link_once(draft, form.resume_email.data, session[DRAFT_KEY])
+    failing_step = report_answers.keep_report_if_complete(draft)  # here, so that the review page writes nothing
     db.session.commit()
 
     if action == "back":
@@ -92,6 +93,8 @@ def step(number: int):
     if action in ("add_row", "remove_file", "upload") or not valid or file_errors:
         form.files_errors = file_errors
         return _render_step(number, form, draft)
+    if failing_step is not None and number == len(STEPS):  # on the way to the review, a step needs the victim again
+        return _back_to(failing_step)
     return redirect(_step_url(drafts.first_incomplete_step(draft)) if number == len(STEPS)
                     else url_for(".step", number=number + 1))
 
@@ -163,14 +166,19 @@ def discard():
     return redirect(url_for(".step", number=1))
 
 
-def _report_or_redirect(draft, build=None):
-    """The complete report (by default the one to submit), or a redirect to the first step that needs the
-    victim again."""
+def _back_to(step: str):
+    """Send the victim back to a step whose saved answers no longer pass, saying why."""
+    flash(_("Please check this step again before sending your report."), "error")
+    return redirect(_step_url(step))
+
+
+def _report_or_redirect(draft):
+    """The report to submit (kept by the POST that led to the review, or the answers validated again), or a
+    redirect to the first step that needs the victim again."""
     try:
-        return (build or report_answers.report_to_submit)(draft)
+        return report_answers.report_to_submit(draft)
     except report_answers.StepInvalid as invalid:
-        flash(_("Please check this step again before sending your report."), "error")
-        return redirect(_step_url(invalid.step))
+        return _back_to(invalid.step)
 
 
 @bp.get("/review")
@@ -178,19 +186,17 @@ def review():
     draft = _current_draft()
     if draft is None:
         return redirect(url_for(".start"))
-    report = _report_or_redirect(draft, report_answers.report_for_review)
+    report = _report_or_redirect(draft)
     if not isinstance(report, filing.NewReport):
         return report
     files = [{"name": f.original_name, "size": f.size} for f in uploads.files_of_draft(draft)]
-    completed = set(draft.completed_steps)
-    db.session.commit()  # the validated report, kept for the submit
     return render_template(
         "web/report/review.html",
         report=report,
         files=files,
         steps=STEPS,
         number=len(STEPS) + 1,
-        completed=completed,
+        completed=set(draft.completed_steps),
         contact_titles=CONTACT_LABELS,
         prior_titles=PRIOR_REPORT_LABELS,
         country_name=report_answers.country_name(report.reporter.country),

@@ -1,7 +1,7 @@
 """One transfer per movement (native ones included), one referral per target, and a CHECK on every kind column
 
 Revision ID: b9d2f1a3c5e7
-Revises: f4b8d2e6a1c7
+Revises: a8c1e0f2d4b6
 Create Date: 2026-12-02 01:30:00
 
 Native-coin transfers have no log index, and a unique key never matches NULLs, so the same native movement could
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b9d2f1a3c5e7'
-down_revision = 'f4b8d2e6a1c7'
+down_revision = 'a8c1e0f2d4b6'
 branch_labels = None
 depends_on = None
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from eth_account.hdaccount.mnemonic import Mnemonic
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from casework.extensions import db
 from casework.models import (
@@ -21,7 +22,7 @@ from casework.models import (
     ReportExtras,
     utcnow,
 )
-from casework.services import drafts, intake, report_answers
+from casework.services import drafts, intake, report_answers, uploads
 from casework.services.tokens import token_matches
 from tests.fixtures.factories import csrf_token
 
@@ -162,14 +163,79 @@ def test_the_submit_files_the_report_validated_at_review_without_validating_it_a
     assert case.reporter.name == "Li Wei" and [loss.amount_raw for loss in case.losses] == [2_500_500_000]
 
 
-def test_answers_changed_after_review_are_validated_again(client):
+def test_the_report_is_validated_and_kept_by_the_post_that_leads_to_the_review(client):
+    fill_wizard(client, until=6)
+    assert the_draft().reviewed_report is None
+    response = post_step(client, 7, answers()[7])
+    assert response.headers["Location"].endswith("/report/review")
+    assert report_answers.report_to_submit(the_draft()).reporter.name == "Li Wei"
+    assert the_draft().reviewed_report is not None
+
+
+def test_a_step_that_no_longer_passes_is_shown_again_on_the_way_to_the_review(client):
+    fill_wizard(client, until=6)
+    draft = the_draft()
+    draft.answers = {**draft.answers, "wallet": {**draft.answers["wallet"], "victim_addresses": ["0x123"]}}
+    db.session.commit()
+    response = post_step(client, 7, answers()[7])
+    assert response.status_code == 302 and response.headers["Location"].endswith("/report/step/2")
+    assert the_draft().reviewed_report is None and "contact" in the_draft().completed_steps
+
+
+def test_the_review_page_writes_nothing(client, app):
+    fill_wizard(client)
+    draft = the_draft()
+    draft.reviewed_digest = draft.reviewed_report = None  # as after a deploy: the review page validates again
+    db.session.commit()
+    writes = []
+
+    def record(connection, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            writes.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        for _ in range(2):
+            assert client.get("/report/review").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert writes == []
+    assert submit(client).headers["Location"].endswith("/report/done")  # validated again, then filed
+
+
+def test_a_report_reviewed_before_its_schema_changed_is_validated_again(client, monkeypatch):
+    fill_wizard(client)
+    draft = the_draft()
+    kept = dict(draft.reviewed_report)
+    kept["statement"] = kept.pop("summary")  # as an older release kept it, before the field was renamed
+    draft.reviewed_report = kept
+    db.session.commit()
+    monkeypatch.setattr(report_answers, "REPORT_SCHEMA_VERSION", report_answers.REPORT_SCHEMA_VERSION + 1)
+    assert submit(client).headers["Location"].endswith("/report/done")
+    assert db.session.scalars(select(Case)).one().summary == answers()[6]["statement"]
+
+
+def test_the_report_s_fields_are_part_of_the_review_digest(monkeypatch):
+    before = report_answers.review_digest("en", [])
+    renamed = dataclasses.make_dataclass("NewReport", ["statement", "reporter"])
+    monkeypatch.setattr(report_answers, "REPORT_PARTS", (renamed, *report_answers.REPORT_PARTS[1:]))
+    assert report_answers.review_digest("en", []) != before
+
+
+def test_answers_changed_after_review_are_validated_again(client, monkeypatch):
     fill_wizard(client)
     client.get("/report/review")
-    assert the_draft().reviewed_report is not None
-    post_step(client, 7, {**answers()[7], "name": "Wang Fang"})
-    assert the_draft().reviewed_report is None  # new answers void the review
+    draft = the_draft()
+    assert draft.reviewed_report is not None
+    draft.answers = {**draft.answers}
+    assert draft.reviewed_report is None  # new answers void the kept report
+    db.session.rollback()
+    post_step(client, 1, {**answers()[1], "first_contact": "A call from 'exchange security'"})
+    # The draft is still complete: the POST validated every step again and kept the new report.
+    assert the_draft().reviewed_report["first_contact"] == "A call from 'exchange security'"
+    monkeypatch.setattr(report_answers, "report_from_answers", None)  # the submit reuses it
     assert submit(client).headers["Location"].endswith("/report/done")
-    assert db.session.scalars(select(Case)).one().reporter.name == "Wang Fang"
+    assert db.session.scalars(select(Case)).one().first_contact == "A call from 'exchange security'"
 
 
 def test_an_answer_made_invalid_after_review_is_refused_at_submit(client):
@@ -291,6 +357,58 @@ def test_uploads_are_checked_and_go_with_the_case(client, app):
     (attached,) = db.session.scalars(select(CaseFile)).all()
     assert attached.case_id == case.id and attached.draft_id is None
     assert attached.original_name == "screen shot.png" and attached.content_type == "image/png"
+
+
+def _start_reports(app, count: int) -> list:
+    """Other victims, each with a draft of their own (one step saved)."""
+    others = [app.test_client() for _ in range(count)]
+    for other in others:
+        post_step(other, 1, answers()[1])
+    return others
+
+
+def _files_at_step_6(client) -> str:
+    return client.get("/report/step/6").get_data(as_text=True)
+
+
+def test_every_file_uploaded_in_the_wizard_is_on_the_case(client, app):
+    _start_reports(app, 3)  # other drafts first: ids of drafts and of files no longer coincide
+    fill_wizard(client, until=5)
+    first = [(io.BytesIO(PNG), "wallet.png")]
+    assert post_step(client, 6, {**answers()[6], "files": first}, action="upload",
+                     content_type="multipart/form-data").status_code == 200
+    second = [(io.BytesIO(b"chat export: 'support' asked me for my words"), "chat.txt")]
+    response = post_step(client, 6, {**answers()[6], "files": second}, content_type="multipart/form-data")
+    assert response.status_code == 302
+    post_step(client, 7, answers()[7])
+    assert "wallet.png" in client.get("/report/review").get_data(as_text=True)
+    assert submit(client).headers["Location"].endswith("/report/done")
+    case = db.session.scalars(select(Case)).one()
+    assert sorted(f.original_name for f in uploads.files_of_case(case)) == ["chat.txt", "wallet.png"]
+    assert db.session.scalars(select(CaseFile).where(CaseFile.case_id.is_(None))).all() == []
+
+
+def test_a_new_draft_never_sees_a_file_it_did_not_upload(client, app):
+    fill_wizard(client, until=5)
+    post_step(client, 6, {**answers()[6], "files": [(io.BytesIO(PNG), "first victim.png")]},
+              content_type="multipart/form-data")
+    post_step(client, 7, answers()[7])
+    submitted_draft = the_draft().id
+    submit(client)
+    later = app.test_client()  # another victim, in another browser
+    fill_wizard(later, until=5)
+    assert the_draft().id != submitted_draft
+    page = _files_at_step_6(later)
+    assert "first victim.png" not in page and 'name="remove_file"' not in page
+
+
+def test_a_draft_id_is_never_given_again(app):
+    gone, _token = drafts.new_draft("en")
+    db.session.commit()
+    drafts.discard_draft(gone)
+    db.session.commit()
+    after, _token = drafts.new_draft("en")
+    assert after.id > gone.id
 
 
 def test_a_file_can_be_removed_before_sending(client):

@@ -1,6 +1,7 @@
 """A victim on a phone reports a theft through the whole wizard, in English and in Chinese, in a real browser;
-the confirmation shows the case reference, the private tracking link and the act-now checklist, and the
-confirmation e-mail reaches a real SMTP server."""
+the confirmation shows the case reference, the private tracking link and the act-now checklist, the screenshot
+uploaded at step 6 is on the case, and the confirmation e-mail reaches a real SMTP server. Other victims, in other
+browsers, never see that screenshot."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from sqlalchemy import select
 
 from casework.extensions import db
 from casework.models import Case
-from casework.services import mail
+from casework.services import mail, uploads
+from tests.fixtures.browser import PHONE
 
 pytestmark = pytest.mark.e2e
 
@@ -37,19 +39,64 @@ def local(zone: str, hours_ago: float) -> str:
     return (datetime.now(UTC) - timedelta(hours=hours_ago)).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
 
 
-def next_step(page, name: str) -> None:
-    """Screenshot the step as filled in, press the primary button, and check the page fits a phone's width."""
-    page.screenshot_step(name)
+def next_step(page, name: str | None) -> None:
+    """Screenshot the step as filled in (when named), press the primary button, and check the page fits a
+    phone's width."""
+    if name is not None:
+        page.screenshot_step(name)
     page.click(".wizard-buttons button.primary")
     page.wait_for_load_state()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert page.locator(".field-error").count() == 0, page.inner_text("main")
 
 
+def walk_to_evidence(page, victim: dict, *, resume_email: str | None = None, screenshots: bool = False) -> None:
+    """Answer steps 1 to 5 as this victim, from step 1 to step 6."""
+    page.check("input[name=incident_type][value=fake_support]")
+    page.select_option("#time_zone", victim["zone"])
+    page.fill("#incident_at", local(victim["zone"], 6))
+    page.fill("#discovered_at", local(victim["zone"], 5))
+    page.check("input[name=wallet_app][value=imToken]")
+    page.fill("#first_contact", "“客服” on Telegram <b>urgent</b>")
+    if resume_email:
+        page.fill("#resume_email", resume_email)
+    next_step(page, "1-what-happened" if screenshots else None)
+
+    page.check("input[name=chain_ids][value='1']")
+    page.fill("#victim_addresses", VICTIM.lower())
+    next_step(page, "2-wallet" if screenshots else None)
+
+    page.fill("#tx_1", TX_HASH)
+    next_step(page, "3-transactions" if screenshots else None)
+
+    page.select_option("#losses-0-chain_id", "1")
+    page.select_option("#losses-0-asset", "USDT")
+    page.fill("#losses-0-amount", "12,000.25")
+    page.fill("#losses-0-fiat_value", "12000.25")
+    page.select_option("#losses-0-fiat_currency", "USD")
+    next_step(page, "4-losses" if screenshots else None)
+
+    page.fill("#attacker_addresses", ATTACKER)
+    page.fill("#social", "@fake_imtoken_support")
+    page.check("input[name=exchanges][value=Binance]")
+    next_step(page, "5-other-side" if screenshots else None)
+
+
+def other_victim_at_step_6(browser, live_server: str):
+    """A page of another victim, in a browser of their own, who answered steps 1 to 5 and is at step 6."""
+    page = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    page.goto(live_server + "/report/step/1")
+    walk_to_evidence(page, VICTIMS["en"])
+    page.wait_for_url("**/report/step/6")
+    return page
+
+
 @pytest.mark.parametrize("language", ["en", "zh_Hans_CN"])
-def test_a_victim_reports_a_theft_from_a_phone(live_server, phone_page, smtp_server, app, language):
+def test_a_victim_reports_a_theft_from_a_phone(live_server, phone_page, browser, smtp_server, app, language):
     app.config.update(MAIL_SERVER=smtp_server.host, MAIL_PORT=smtp_server.port, PUBLIC_URL=live_server)
     victim = VICTIMS[language]
+    # Another victim, in another browser, is at step 6 already: drafts and files no longer share their ids.
+    earlier = other_victim_at_step_6(browser, live_server)
     page = phone_page
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -65,33 +112,7 @@ def test_a_victim_reports_a_theft_from_a_phone(live_server, phone_page, smtp_ser
     page.wait_for_url("**/report/step/1")
     assert victim["step"] in page.inner_text(".wizard-progress")
 
-    page.check("input[name=incident_type][value=fake_support]")
-    page.select_option("#time_zone", victim["zone"])
-    page.fill("#incident_at", local(victim["zone"], 6))
-    page.fill("#discovered_at", local(victim["zone"], 5))
-    page.check("input[name=wallet_app][value=imToken]")
-    page.fill("#first_contact", "“客服” on Telegram <b>urgent</b>")
-    page.fill("#resume_email", "victim@example.org")
-    next_step(page, "1-what-happened")
-
-    page.check("input[name=chain_ids][value='1']")
-    page.fill("#victim_addresses", VICTIM.lower())
-    next_step(page, "2-wallet")
-
-    page.fill("#tx_1", TX_HASH)
-    next_step(page, "3-transactions")
-
-    page.select_option("#losses-0-chain_id", "1")
-    page.select_option("#losses-0-asset", "USDT")
-    page.fill("#losses-0-amount", "12,000.25")
-    page.fill("#losses-0-fiat_value", "12000.25")
-    page.select_option("#losses-0-fiat_currency", "USD")
-    next_step(page, "4-losses")
-
-    page.fill("#attacker_addresses", ATTACKER)
-    page.fill("#social", "@fake_imtoken_support")
-    page.check("input[name=exchanges][value=Binance]")
-    next_step(page, "5-other-side")
+    walk_to_evidence(page, victim, resume_email="victim@example.org", screenshots=True)
 
     page.fill("#statement", "A fake imToken support agent on Telegram asked me to 'verify' my wallet; "
                             "then my USDT was sent to an unknown address. <script>alert(1)</script>")
@@ -120,6 +141,13 @@ def test_a_victim_reports_a_theft_from_a_phone(live_server, phone_page, smtp_ser
 
     case = db.session.scalars(select(Case)).one()
     assert page.inner_text(".case-reference") == case.reference
+    assert [f.original_name for f in uploads.files_of_case(case)] == ["chat.png"]
+    # Neither the victim who started earlier nor one who starts now sees the screenshot at their step 6.
+    later = other_victim_at_step_6(browser, live_server)
+    for other in (earlier, later):
+        other.reload()
+        assert "chat.png" not in other.inner_text("main") and other.locator(".file-list li").count() == 0
+        other.context.close()
     tracking = page.get_attribute("#tracking-link", "href")
     assert re.fullmatch(rf"{re.escape(live_server)}/track/{case.reference}/[A-Za-z0-9_-]{{32}}", tracking)
     checklist = page.inner_text(".checklist")
