@@ -345,7 +345,9 @@ class EvidenceForm(StepForm):
         ],
         description=_l(
             "Who contacted you, what you were asked to do, what you clicked or signed, and when. "
-            "Never write your recovery phrase or private key."
+            "Never write your recovery phrase or private key. At most %(max)s characters: add anything longer "
+            "as a file.",
+            max=f"{STATEMENT_MAX_CHARS:,}",
         ),
     )
     files = MultipleFileField(
