@@ -33,7 +33,7 @@ from casework.models import (
     ReportExtras,
     utcnow,
 )
-from casework.services import checklist
+from casework.services import checklist, links
 from casework.services.cases import assign_reference, provisional_reference
 from casework.services.mail import queue_email
 from casework.services.tokens import hash_token, new_access_token
@@ -315,10 +315,6 @@ def first_incomplete_step(draft: ReportDraft) -> str | None:
     return next((step for step in STEP_NAMES if step not in draft.completed_steps), None)
 
 
-def _public_url(path: str) -> str:
-    return current_app.config["PUBLIC_URL"].rstrip("/") + path
-
-
 def resume_path(token: str) -> str:
     """The path of a draft's private resume link."""
     return current_app.url_map.bind("localhost").build("report.resume", {"token": token})
@@ -343,7 +339,7 @@ def email_resume_link_once(draft: ReportDraft, email: str, token: str) -> bool:
             "%(link)s\n\n"
             "Keep it to yourself: anyone with the link can read and change your report. It works for 30 days after "
             "your last change.\n\nWe will never ask for your recovery phrase, your private key or any fee.",
-            link=_public_url(resume_path(token)),
+            link=links.public_url(resume_path(token)),
         )
         queue_email(email, _("Your report: link to continue"), body)
     draft.resume_link_emailed = True
@@ -428,7 +424,7 @@ def submit_draft(draft: ClaimedDraft, report: NewReport, *, now: datetime | None
     reference = assign_reference(case_id, now)
     path = tracking_path(reference, token)
     if report.reporter.email:
-        subject, body = _confirmation(report, reference, _public_url(path))
+        subject, body = _confirmation(report, reference, links.public_url(path))
         queue_email(report.reporter.email, subject, body, case_id=case_id)
     return Submitted(
         reference=reference,

@@ -16,7 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from casework.extensions import db, limiter
 from casework.models import IncidentType, ReportDraft
-from casework.services import checklist, intake, report_answers, uploads
+from casework.services import checklist, intake, links, report_answers, uploads
 from forms.report import CONTACT_LABELS, MAX_LOSS_ROWS, PRIOR_REPORT_LABELS, STEP_NAMES, STEPS, saved_values
 
 bp = Blueprint("report", __name__, url_prefix="/report")
@@ -39,7 +39,7 @@ def _step_url(step: str | None) -> str:
 
 
 def _resume_url(token: str) -> str:
-    return request.host_url.rstrip("/") + intake.resume_path(token)
+    return links.public_url(intake.resume_path(token))
 
 
 @bp.get("/")
@@ -238,6 +238,6 @@ def done():
     return render_template(
         "web/report/done.html",
         reference=submitted["reference"],
-        tracking_url=request.host_url.rstrip("/") + submitted["path"],
+        tracking_url=links.public_url(submitted["path"]),
         actions=actions,
     )
