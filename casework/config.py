@@ -158,6 +158,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         TRACK_RATE_LIMIT="10 per minute; 30 per hour",
         TRACK_REFERENCE_RATE_LIMIT="10 per hour; 30 per day",
         TRACK_POST_RATE_LIMIT="30 per hour; 100 per day",
+        # Requests for a new private link (each may send an e-mail): per client address, and per case reference.
+        TRACK_NEW_LINK_RATE_LIMIT="5 per hour; 20 per day",
+        TRACK_NEW_LINK_REFERENCE_RATE_LIMIT="3 per hour; 6 per day",
     )
     return values
 

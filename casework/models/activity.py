@@ -32,6 +32,7 @@ ACTION_TITLES = {
     "transaction_added": _l("Victim added a transaction"),
     "file_added": _l("Victim added a file"),
     "report_downloaded": _l("Victim downloaded their report"),
+    "access_link_replaced": _l("Victim was sent a new private link"),
 }
 
 

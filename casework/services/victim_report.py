@@ -117,6 +117,8 @@ VICTIM_VISIBLE: dict[str, Callable[[CaseEvent], str | None]] = {
     "transaction_added": lambda event: _("You added a transaction hash."),
     "file_added": lambda event: _("You added a file."),
     "report_downloaded": lambda event: _("A copy of your report was downloaded."),
+    "access_link_replaced": lambda event: _("A new private link was sent to your e-mail address; the old one no "
+                                            "longer works."),
 }
 
 
