@@ -170,10 +170,8 @@ def _losses(form: StepForm, choices: WizardChoices) -> list[LossInput]:
         if row.asset.data == NATIVE:
             symbol, decimals, token_address = chain.native_symbol, chain.native_decimals, None
         elif row.asset.data == OTHER_TOKEN:
-            symbol, decimals = row.token_symbol.data.strip().upper(), row.token_decimals.data
+            symbol, decimals = row.token()  # the chain's, confirmed by the victim, or typed where it could not say
             token_address = row.token_address.data
-            if decimals is None:
-                decimals = 18
         else:
             token = chain.token(row.asset.data)
             symbol, decimals, token_address = token.symbol, token.decimals, to_checksum_address(token.address)

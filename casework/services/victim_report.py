@@ -14,7 +14,7 @@ import zoneinfo
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from flask_babel import get_locale, get_translations
+from flask_babel import get_locale, get_translations, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -233,7 +233,8 @@ def build_victim_report(case: Case, *, now: datetime | None = None) -> VictimRep
             LossLine(format_amount(loss.amount_raw, loss.decimals), loss.asset_symbol, chains.chain_name(loss.chain_id),
                      loss.token_address,
                      f"{format_amount(loss.fiat_value_cents, 2)} {loss.fiat_currency}"
-                     if loss.fiat_value_cents is not None and loss.fiat_currency else None)
+                     if loss.fiat_value_cents is not None and loss.fiat_currency else None,
+                     ngettext("%(num)d decimal", "%(num)d decimals", loss.decimals) if loss.token_address else None)
             for loss in case.losses
         ),
         addresses=tuple(

@@ -16,7 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from casework.extensions import db, limiter
 from casework.models import IncidentType, ReportDraft
-from casework.services import checklist, intake, links, report_answers, uploads
+from casework.services import checklist, intake, links, report_answers, token_lookup, uploads
 from forms.report import CONTACT_LABELS, MAX_LOSS_ROWS, PRIOR_REPORT_LABELS, STEP_NAMES, STEPS, saved_values
 
 bp = Blueprint("report", __name__, url_prefix="/report")
@@ -72,7 +72,11 @@ def step(number: int):
         form = report_answers.form_for(name, answers, locale, choices)
         return _render_step(number, form, draft)
 
-    form = report_answers.form_for(name, answers, locale, choices, formdata=request.form)
+    formdata = request.form
+    if name == "losses":
+        db.session.commit()  # ends the read transaction: none is held while the chain is asked about tokens
+        formdata = token_lookup.with_chain_facts(formdata, answers.get("losses"))
+    form = report_answers.form_for(name, answers, locale, choices, formdata=formdata)
     valid = form.validate()
     action = "remove_file" if request.form.get("remove_file") else request.form.get("action", "next")
     if draft is None:
