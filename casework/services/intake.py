@@ -453,7 +453,8 @@ def _confirmation(report: NewReport, reference: str, tracking_url: str) -> tuple
             text["received"] % {"reference": reference},
             text["link"] + "\n" + tracking_url,
             text["what_now"],
-            _checklist_text(report.incident_type, report.reporter.country, report.wallet_app, language),
+            _checklist_text(report.incident_type, report.reporter.country, report.wallet_app,
+                            bool(report.prior_reports.get("police_report_number")), language),
             text["never"],
         ]
     )
@@ -476,7 +477,9 @@ def _confirmation_sentences(language: str) -> dict[str, str]:
 
 
 @functools.lru_cache(maxsize=1024)
-def _checklist_text(incident_type: IncidentType, country: str | None, wallet_app: str | None, language: str) -> str:
+def _checklist_text(incident_type: IncidentType, country: str | None, wallet_app: str | None,
+                    reported_to_police: bool, language: str) -> str:
     """The act-now checklist as e-mail text; the same for every victim with the same answers and language."""
     with force_locale(language):
-        return checklist.as_text(checklist.act_now(incident_type, country, wallet_app))
+        return checklist.as_text(checklist.act_now(incident_type, country, wallet_app,
+                                                   reported_to_police=reported_to_police))

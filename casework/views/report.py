@@ -228,6 +228,7 @@ def submit():
         "incident_type": submitted.incident_type.value,
         "country": submitted.country,
         "wallet_app": submitted.wallet_app,
+        "reported_to_police": bool(report.prior_reports.get("police_report_number")),
     }
     return redirect(url_for(".done"))
 
@@ -238,7 +239,7 @@ def done():
     if not isinstance(submitted, dict):
         return redirect(url_for(".start"))
     actions = checklist.act_now(IncidentType(submitted["incident_type"]), submitted["country"],
-                                submitted["wallet_app"])
+                                submitted["wallet_app"], reported_to_police=submitted.get("reported_to_police", False))
     return render_template(
         "web/report/done.html",
         reference=submitted["reference"],
