@@ -37,6 +37,8 @@ from evidence.trace import FlowGraph, Seed, trace_funds
 DEFAULT_DEPTH = 4
 DEFAULT_BREADTH = 5
 FREEZE_FOLLOW_UP = timedelta(hours=24)
+# The note on a transaction confirm_theft adds: stored as this code, shown to the victim in their language.
+HANDLER_CONFIRMED_NOTE = "confirmed by a handler"
 
 # How a traced node's role becomes the role of a case address.
 NODE_ROLES = {
@@ -94,7 +96,7 @@ def confirm_theft(case: Case, transfer_id: int, *, actor: User) -> Transfer:
         raise ValueError(_("That transfer is not part of this case."))
     if not any(t.chain_id == transfer.chain_id and t.tx_hash == transfer.tx_hash for t in case.transactions):
         case.transactions.append(
-            ReportedTransaction(chain_id=transfer.chain_id, tx_hash=transfer.tx_hash, note="confirmed by a handler")
+            ReportedTransaction(chain_id=transfer.chain_id, tx_hash=transfer.tx_hash, note=HANDLER_CONFIRMED_NOTE)
         )
     _add_case_address(case, transfer.chain_id, transfer.to_address, AddressRole.ATTACKER, None)
     CaseEvent.record(case, actor, "theft_confirmed", summary=transfer.tx_hash, transfer_id=transfer.id)

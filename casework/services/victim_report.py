@@ -28,7 +28,8 @@ from casework.models import (
     Resolution,
     utcnow,
 )
-from casework.services import chains, uploads
+from casework.services import chains, report_answers, uploads
+from casework.services.tracing import HANDLER_CONFIRMED_NOTE
 from casework.web import format_amount
 from reports.victim import (
     TEMPLATE,
@@ -243,7 +244,9 @@ def build_victim_report(case: Case, *, now: datetime | None = None) -> VictimRep
             for a in case.addresses
         ),
         transactions=tuple(
-            TransactionLine(tx.tx_hash, chains.chain_name(tx.chain_id), tx.note or "") for tx in case.transactions
+            TransactionLine(tx.tx_hash, chains.chain_name(tx.chain_id),
+                            _("confirmed by a handler") if tx.note == HANDLER_CONFIRMED_NOTE else tx.note or "")
+            for tx in case.transactions
         ),
         files=_files(case, clock),
         additions=additions,
@@ -254,7 +257,8 @@ def build_victim_report(case: Case, *, now: datetime | None = None) -> VictimRep
                         m.author_kind is MessageAuthor.VICTIM, m.body)
             for m in case.messages
         ),
-        contact=ContactLine(reporter.name, reporter.email, reporter.phone, reporter.country,
+        contact=ContactLine(reporter.name, reporter.email, reporter.phone,
+                            report_answers.country_name(reporter.country) if reporter.country else None,
                             LANGUAGES.get(reporter.preferred_language, reporter.preferred_language))
         if reporter is not None else None,
         consents=_consents(case),
