@@ -53,8 +53,8 @@ def test_a_victim_who_reported_to_the_police_is_not_sent_to_the_police(app):
     with app.test_request_context(), force_locale("zh_Hans_CN"):
         told = checklist.act_now(IncidentType.FAKE_SUPPORT, "CN", "imToken", reported_to_police=True)
         not_yet = checklist.act_now(IncidentType.FAKE_SUPPORT, "CN", "imToken")
-    assert "110" in checklist.as_text(not_yet)
-    assert "110" not in checklist.as_text(told) and "police_reported" in [action.key for action in told]
+    assert "拨打 110" in checklist.as_text(not_yet)
+    assert "拨打 110" not in checklist.as_text(told) and "police_reported" in [action.key for action in told]
 
 
 def test_the_confirmation_page_and_e_mail_know_the_police_report_number_was_given(client):
@@ -62,8 +62,8 @@ def test_the_confirmation_page_and_e_mail_know_the_police_report_number_was_give
     assert submit(client).status_code == 302
     page = client.get("/report/done").get_data(as_text=True)
     email = db.session.scalars(select(Notification.body_text).where(Notification.subject.like("%报告%"))).one()
-    for text in (page, email):
-        assert "110" not in text and "报案回执" not in text
+    assert "Call 110" not in page and "Keep your police report at hand" in page
+    assert "拨打 110" not in email and "请妥善保管报警材料" in email  # the e-mail is in the victim's language
 
 
 def test_without_a_police_report_number_the_victim_is_sent_to_the_police(client):

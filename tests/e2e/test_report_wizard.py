@@ -126,7 +126,7 @@ def test_a_victim_reports_a_theft_from_a_phone(live_server, phone_page, smtp_ser
     assert re.fullmatch(rf"{re.escape(live_server)}/track/{case.reference}/[A-Za-z0-9_-]{{32}}", tracking)
     checklist = page.inner_text(".checklist")
     assert "revoke.cash" in checklist and victim["police"] in checklist and "AnyDesk" in checklist
-    assert "IC3" not in checklist and "110" not in checklist  # the victim gave a police report number at step 6
+    assert "IC3" not in checklist and "Call 110" not in checklist and "拨打 110" not in checklist  # reported already
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert dialogs == []
 
