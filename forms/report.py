@@ -452,7 +452,8 @@ def _loss_row_form(chains: Sequence[ChainChoice]) -> type[Form]:
             return chain.native_decimals
         if row.asset.data == OTHER_TOKEN:
             # Until the decimals are known, the amount is only checked for its form; the row asks for them.
-            return row.token()[1] if row.token()[1] is not None else MAX_TOKEN_DECIMALS
+            known = row.token()[1]
+            return known if known is not None else MAX_TOKEN_DECIMALS
         token = chain.token(row.asset.data) if chain else None
         return token.decimals if token else MAX_TOKEN_DECIMALS
 
