@@ -58,16 +58,7 @@ def _bytes(reply: RpcReply) -> bytes | None:
         return None
 
 
-def _ask_chain(chain_id: int, address: str) -> TokenFacts:
-    calls: list[tuple[str, Sequence[Any]]] = [
-        ("eth_getCode", [address, "latest"]),
-        ("eth_call", [{"to": address, "data": SELECTOR_SYMBOL}, "latest"]),
-        ("eth_call", [{"to": address, "data": SELECTOR_DECIMALS}, "latest"]),
-    ]
-    try:
-        code, symbol_reply, decimals_reply = RpcClient(chains.chain(chain_id).rpc_urls, retry=LOOKUP_RETRY).batch(calls)
-    except RpcError:
-        return TokenFacts(ChainAnswer.UNREACHABLE)
+def _facts(code: RpcReply, symbol_reply: RpcReply, decimals_reply: RpcReply) -> TokenFacts:
     if not _bytes(code):
         return TokenFacts(ChainAnswer.NO_CONTRACT)
     symbol = decode_text(_bytes(symbol_reply))
@@ -79,18 +70,35 @@ def _ask_chain(chain_id: int, address: str) -> TokenFacts:
     return TokenFacts(ChainAnswer.TOKEN, symbol, decimals)
 
 
-def lookup(chain_id: int, address: str) -> TokenFacts:
-    """The chain's answer about the contract at `address` (checksummed) on a configured chain."""
+def _ask_chain(chain_id: int, addresses: Sequence[str]) -> dict[str, TokenFacts]:
+    """One JSON-RPC batch for every contract: its code, symbol() and decimals()."""
+    calls: list[tuple[str, Sequence[Any]]] = []
+    for address in addresses:
+        calls += [
+            ("eth_getCode", [address, "latest"]),
+            ("eth_call", [{"to": address, "data": SELECTOR_SYMBOL}, "latest"]),
+            ("eth_call", [{"to": address, "data": SELECTOR_DECIMALS}, "latest"]),
+        ]
+    try:
+        replies = RpcClient(chains.chain(chain_id).rpc_urls, retry=LOOKUP_RETRY).batch(calls)
+    except RpcError:
+        return {address: TokenFacts(ChainAnswer.UNREACHABLE) for address in addresses}
+    return {address: _facts(*replies[3 * position:3 * position + 3]) for position, address in enumerate(addresses)}
+
+
+def lookup(chain_id: int, addresses: Sequence[str]) -> dict[str, TokenFacts]:
+    """The chain's answer about each contract (checksummed addresses) on a configured chain, asked in one batch."""
     cache, lock = current_app.extensions.setdefault(_CACHE_KEY, ({}, threading.Lock()))
-    key = (chain_id, address.lower())
     with lock:
-        if key in cache:
-            return cache[key]
-    facts = _ask_chain(chain_id, address)
-    if facts.answer is ChainAnswer.TOKEN:
+        found = {address: cache[(chain_id, address)] for address in addresses if (chain_id, address) in cache}
+    missing = [address for address in dict.fromkeys(addresses) if address not in found]
+    if missing:
+        asked = _ask_chain(chain_id, missing)
         with lock:
-            cache[key] = facts
-    return facts
+            cache.update({(chain_id, address): facts for address, facts in asked.items()
+                          if facts.answer is ChainAnswer.TOKEN})
+        found.update(asked)
+    return found
 
 
 def _row_fields(formdata: Mapping[str, Any], index: int) -> tuple[str, str]:
@@ -113,28 +121,34 @@ def with_chain_facts(formdata: MultiDict, saved: Mapping[str, Sequence[str]] | N
     """The loss step's posted data with the chain's answer about each "another token" row put in.
 
     Whatever `chain_*` values the browser sent are dropped. A token the draft (`saved`, the step's saved answers)
-    already has an answer for is not asked about again. End the database transaction before calling: this may wait
-    on the chain's RPC endpoints.
+    already has an answer for is not asked about again; the others are asked in one batch per chain. End the
+    database transaction before calling: this may wait on the chain's RPC endpoints.
     """
     data = MultiDict([(key, value) for key, value in formdata.items(multi=True)
                       if key.rsplit("-", 1)[-1] not in CHAIN_FACT_FIELDS])
     known = _known(saved)
+    rows: dict[int, tuple[str, str]] = {}
     for index in range(MAX_LOSS_ROWS):
-        prefix = f"losses-{index}-"
-        if data.get(prefix + "asset") != OTHER_TOKEN:
+        if data.get(f"losses-{index}-asset") != OTHER_TOKEN:
             continue
         chain_id, typed = _row_fields(data, index)
         try:
             address = normalize_evm_address(typed)
         except InvalidInput:
             continue  # the form says what is wrong with the address
-        if not chain_id.isdigit() or int(chain_id) not in chains.registry():
-            continue
-        facts = known.get((chain_id, address))
-        if facts is None:
-            answer = lookup(int(chain_id), address)
-            facts = {"chain_checked": address, "chain_answer": answer.answer.value, "chain_symbol": answer.symbol or "",
-                     "chain_decimals": "" if answer.decimals is None else str(answer.decimals)}
+        if chain_id.isdigit() and len(chain_id) < 12 and int(chain_id) in chains.registry():
+            rows[index] = (chain_id, address)
+    to_ask: dict[str, list[str]] = {}
+    for chain_id, address in rows.values():
+        if (chain_id, address) not in known:
+            to_ask.setdefault(chain_id, []).append(address)
+    for chain_id, addresses in to_ask.items():
+        for address, answer in lookup(int(chain_id), addresses).items():
+            known[(chain_id, address)] = {
+                "chain_checked": address, "chain_answer": answer.answer.value, "chain_symbol": answer.symbol or "",
+                "chain_decimals": "" if answer.decimals is None else str(answer.decimals),
+            }
+    for index, key in rows.items():
         for name in CHAIN_FACT_FIELDS:
-            data[prefix + name] = facts[name]
+            data[f"losses-{index}-{name}"] = known[key][name]
     return data

@@ -15,6 +15,7 @@ from casework.models import ReportDraft, ReportedLoss
 from casework.services import chains
 from evidence.devnet.anvil import free_port
 from tests.casework.test_report_wizard import answers, post_step, submit
+from tests.evidence.faultproxy import FaultProxy
 from tests.evidence.scenario import actor, deploy, fund
 
 DEVNET = "31337"
@@ -125,3 +126,36 @@ def test_a_confirmation_for_another_address_does_not_carry_over(client, devnet, 
     moved = post_step(client, 4, loss(tokens["bare"], token_confirmed=confirmation_in(page)))
     assert moved.status_code == 200
     assert "does not say how many decimals" in moved.get_data(as_text=True)
+
+
+@pytest.fixture
+def proxied_devnet(app, devnet):
+    """The devnet chain reached through a real proxy that counts requests and can fail them."""
+    with FaultProxy(devnet.rpc_url, hang_seconds=0.5) as proxy:
+        app.config["DEVNET_RPC_URL"] = proxy.url
+        chains.init_app(app)
+        yield proxy
+
+
+def two_tokens(tokens) -> dict:
+    second = {key.replace("losses-0-", "losses-1-"): value for key, value in loss(tokens["bare"]).items()}
+    return {**loss(tokens["six"]), **second}
+
+
+def test_every_token_of_the_step_is_asked_in_one_request_and_a_known_answer_is_not_asked_again(
+        client, proxied_devnet, tokens):
+    to_the_loss_step(client)
+    before = proxied_devnet.requests
+    page = post_step(client, 4, two_tokens(tokens)).get_data(as_text=True)
+    assert proxied_devnet.requests == before + 1
+    assert "with 6 decimals" in page and "does not say how many decimals" in page
+    after = proxied_devnet.requests
+    post_step(client, 4, loss(tokens["six"], token_confirmed=confirmation_in(page)))
+    assert proxied_devnet.requests == after  # the draft holds the chain's answer about this token
+
+
+def test_a_chain_that_does_not_answer_in_time_is_said_to_be_unreachable(client, proxied_devnet, tokens):
+    to_the_loss_step(client)
+    proxied_devnet.fail_next("timeout")
+    page = post_step(client, 4, loss(tokens["six"])).get_data(as_text=True)
+    assert "We could not reach Local devnet to read this token&#39;s decimals." in page
