@@ -88,7 +88,7 @@ def test_an_unknown_reference_or_another_address_gets_the_same_answer_and_no_mai
 
 def test_requests_for_one_reference_are_limited_from_any_address(app, client, make_case, smtp_server):
     app.config.update(MAIL_SERVER=smtp_server.host, MAIL_PORT=smtp_server.port, PUBLIC_URL=PUBLIC)
-    filed = make_case()
+    filed = make_case(language="en")
     limit = int(app.config["TRACK_NEW_LINK_REFERENCE_RATE_LIMIT"].split()[0])
     for attempt in range(limit):
         assert ask(client, filed.reference, "victim@example.org",
@@ -113,7 +113,14 @@ def test_requests_from_one_address_are_limited(app, client, make_case):
 
 
 def test_the_form_needs_its_csrf_token(client, make_case):
-    filed = make_case()
+    filed = make_case(language="en")
     response = client.post("/track/new-link", data={"reference": filed.reference, "email": "victim@example.org"})
     assert response.status_code == 400
     assert db.session.scalars(select(Notification).where(Notification.subject.like("%new private link%"))).all() == []
+
+
+def test_the_new_link_is_written_in_the_victims_language(client, make_case):
+    filed = make_case(language="zh_Hans_CN")
+    ask(client, filed.reference, "victim@example.org")
+    sent = db.session.scalars(select(Notification).where(Notification.subject.like("%新专属链接%"))).one()
+    assert "您之前的链接已失效" in sent.body_text and f"/track/{filed.reference}/" in sent.body_text
