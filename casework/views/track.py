@@ -42,6 +42,7 @@ from forms.portal import (
 bp = Blueprint("track", __name__, url_prefix=portal.PORTAL_PATH)
 
 
+
 def _refused_message() -> str:
     # One answer for an unknown reference and a wrong token: it tells a guesser nothing.
     return _("We could not open a case with this reference and access code. Check both and try again.")
@@ -173,6 +174,7 @@ def _forms(case: Case, submitted: FlaskForm | None = None) -> dict[str, FlaskFor
     for name in ("address_form", "transaction_form"):
         set_chain_choices(built[name], _chain_choices(), default_chain)
     return built
+
 
 
 def _render_case(case: Case, submitted: FlaskForm | None = None, status: int = 200):
