@@ -505,7 +505,8 @@ def _loss_row_form(chains: Sequence[ChainChoice]) -> type[Form]:
             if self.chain_checked.data != address:
                 return None  # the answer was about another address
             text = self.chain_decimals.data or ""
-            decimals = int(text) if text.isdigit() and len(text) < 3 and int(text) <= MAX_TOKEN_DECIMALS else None
+            plain = text.isascii() and text.isdigit() and len(text) < 3
+            decimals = int(text) if plain and int(text) <= MAX_TOKEN_DECIMALS else None
             if answer is ChainAnswer.TOKEN and decimals is None:
                 return None
             return answer, (self.chain_symbol.data or "").strip() or None, decimals

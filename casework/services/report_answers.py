@@ -119,7 +119,9 @@ def country_name(code: str | None) -> str:
 def chosen_chain_ids(answers: Mapping[str, Any]) -> list[int]:
     """The chains ticked in the wallet step (valid integers only)."""
     values = (answers.get("wallet") or {}).get("chain_ids", [])
-    return [int(value) for value in values if isinstance(value, str) and value.isdigit() and len(value) < 12]
+    # ASCII digits only: int() refuses some characters isdigit() accepts (superscripts such as "³").
+    return [int(value) for value in values
+            if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 12]
 
 
 def _defaults(step: str, answers: Mapping[str, Any], locale: str) -> dict[str, object]:

@@ -136,7 +136,7 @@ def with_chain_facts(formdata: MultiDict, saved: Mapping[str, Sequence[str]] | N
             address = normalize_evm_address(typed)
         except InvalidInput:
             continue  # the form says what is wrong with the address
-        if chain_id.isdigit() and len(chain_id) < 12 and int(chain_id) in chains.registry():
+        if chain_id.isascii() and chain_id.isdigit() and len(chain_id) < 12 and int(chain_id) in chains.registry():
             rows[index] = (chain_id, address)
     to_ask: dict[str, list[str]] = {}
     for chain_id, address in rows.values():

@@ -103,7 +103,7 @@ def step(number: int):
 def _handle_files(draft: ReportDraft) -> list[str]:
     """Remove the file the victim asked to remove, store the files sent; messages for those refused."""
     remove = request.form.get("remove_file", "")
-    if remove.isdigit() and len(remove) < 12:
+    if remove.isascii() and remove.isdigit() and len(remove) < 12:
         uploads.remove_from_draft(draft, int(remove))
     errors = []
     for storage in request.files.getlist("files"):

@@ -159,3 +159,12 @@ def test_a_chain_that_does_not_answer_in_time_is_said_to_be_unreachable(client, 
     proxied_devnet.fail_next("timeout")
     page = post_step(client, 4, loss(tokens["six"])).get_data(as_text=True)
     assert "We could not reach Local devnet to read this token&#39;s decimals." in page
+
+
+def test_digits_int_cannot_read_are_refused_not_a_server_error(client, devnet, tokens):
+    assert post_step(client, 1, answers()[1]).status_code == 302
+    assert post_step(client, 2, {"chain_ids": ["³"], "victim_addresses": answers()[2]["victim_addresses"]}
+                     ).status_code == 200
+    to_the_loss_step(client)
+    assert post_step(client, 4, {**loss(tokens["six"]), "losses-0-chain_id": "³"}).status_code == 200
+    assert post_step(client, 4, {**loss(tokens["six"]), "losses-0-token_decimals": "³"}).status_code == 200
