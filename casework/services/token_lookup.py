@@ -38,6 +38,7 @@ from forms.validators import InvalidInput, normalize_evm_address
 # A victim is waiting for the page: one short attempt per endpoint, no backoff rounds.
 LOOKUP_RETRY = RetryPolicy(attempts=1, backoff=0, timeout=5.0)
 _CACHE_KEY = "casework.token_lookup"
+_CACHE_MAX = 10_000  # tokens remembered per process; the cache starts again when full
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,8 @@ def lookup(chain_id: int, addresses: Sequence[str]) -> dict[str, TokenFacts]:
     if missing:
         asked = _ask_chain(chain_id, missing)
         with lock:
+            if len(cache) >= _CACHE_MAX:
+                cache.clear()
             cache.update({(chain_id, address): facts for address, facts in asked.items()
                           if facts.answer is ChainAnswer.TOKEN})
         found.update(asked)

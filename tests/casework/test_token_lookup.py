@@ -51,13 +51,16 @@ def confirmation_in(page: str) -> str:
     return html.unescape(re.search(r'name="losses-0-token_confirmed" value="([^"]+)"', page).group(1))
 
 
-def finish_and_submit(client) -> ReportedLoss:
+def finish_and_submit(client) -> tuple[ReportedLoss, str]:
+    """Complete the wizard and submit; the loss stored, and the review page shown before."""
     for number in (5, 6, 7):
         assert post_step(client, number, answers()[number]).status_code == 302
-    assert client.get("/report/review").status_code == 200
+    review = client.get("/report/review")
+    assert review.status_code == 200
+    page = review.get_data(as_text=True)
     assert submit(client).status_code == 302
     db.session.expire_all()
-    return db.session.scalars(select(ReportedLoss)).one()
+    return db.session.scalars(select(ReportedLoss)).one(), page
 
 
 def test_a_six_decimal_token_is_read_from_the_chain_confirmed_and_stored_in_its_own_units(client, devnet, tokens):
@@ -72,8 +75,9 @@ def test_a_six_decimal_token_is_read_from_the_chain_confirmed_and_stored_in_its_
     confirmed = post_step(client, 4, loss(tokens["six"].lower(),
                                           token_confirmed=confirmation_in(page)))
     assert confirmed.status_code == 302, confirmed.get_data(as_text=True)
-    stored = finish_and_submit(client)
+    stored, review = finish_and_submit(client)
     assert (stored.asset_symbol, stored.decimals, stored.amount_raw) == ("LUSD", 6, 25_000 * 10**6)
+    assert f"25,000 LUSD (Local devnet) <code>{tokens['six']}</code>, 6 decimals" in review
     assert stored.token_address == tokens["six"]
     done = client.get("/report/done").get_data(as_text=True)
     link = re.search(r'id="tracking-link" href="([^"]+)"', done).group(1)
@@ -100,7 +104,7 @@ def test_a_contract_without_decimals_makes_the_victim_type_them(client, devnet, 
     assert 'name="losses-0-token_decimals"' in page and 'name="losses-0-token_symbol"' in page
     typed = post_step(client, 4, loss(tokens["bare"], amount="12.5", token_symbol="bare", token_decimals="2"))
     assert typed.status_code == 302, typed.get_data(as_text=True)
-    stored = finish_and_submit(client)
+    stored, _review = finish_and_submit(client)
     assert (stored.asset_symbol, stored.decimals, stored.amount_raw) == ("BARE", 2, 1250)
 
 
