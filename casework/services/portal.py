@@ -117,8 +117,8 @@ def forget_access(reference: str) -> None:
 
 
 def remembered_references() -> list[str]:
-    """The references this session has opened."""
-    return [ref for ref, _mark in _remembered()]
+    """The references this session has opened and still opens (not those whose link was replaced since)."""
+    return [ref for ref, _mark in _remembered() if case_in_session(ref) is not None]
 
 
 def case_in_session(reference: str) -> Case | None:

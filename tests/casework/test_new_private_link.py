@@ -59,8 +59,9 @@ def test_a_new_link_arrives_by_e_mail_and_the_old_one_stops_working(app, client,
     assert client.get(f"/track/{reference}").status_code == 200
     refused = client.get(f"/track/{reference}/{old_token}")
     assert refused.headers["Location"].startswith("/track?reference=")
-    # The session opened with the old link no longer opens the case either.
+    # The session opened with the old link no longer opens the case either, nor lists it.
     assert other_device.get(f"/track/{reference}").status_code == 302
+    assert reference not in other_device.get("/track").get_data(as_text=True)
     db.session.expire_all()
     (event,) = db.session.scalars(select(CaseEvent).where(CaseEvent.action == "access_link_replaced"))
     assert event.actor_label == "victim" and old_token not in str(event.data)
