@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -41,6 +42,14 @@ def _str(raw: str) -> str:
     return raw.strip()
 
 
+def _public_url(raw: str) -> str:
+    url = raw.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError("expected an absolute http:// or https:// address, such as https://casework.example.org")
+    return url
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str  # without the prefix
@@ -61,8 +70,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Chain registry: a JSON list, or the path of a TOML/YAML file; default: the shipped chains."),
     Setting("DEVNET_RPC_URL", "DEVNET_RPC_URL", _str, "http://127.0.0.1:8545",
             "JSON-RPC URL of the local development chain (anvil)."),
-    Setting("PUBLIC_URL", "PUBLIC_URL", _str, "http://127.0.0.1:5000",
-            "The address victims use, for links in e-mails."),
+    Setting("PUBLIC_URL", "PUBLIC_URL", _public_url, "http://127.0.0.1:5000",
+            "The address victims use: every link in an e-mail, and every link a victim copies, starts with it."),
     Setting("HTTPS", "HTTPS", _bool, False,
             "Served over HTTPS: secure session cookies, HSTS, https links."),
     Setting("PROXY_COUNT", "PROXY_COUNT", _int, 0,
@@ -153,6 +162,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         TRACK_RATE_LIMIT="10 per minute; 30 per hour",
         TRACK_REFERENCE_RATE_LIMIT="10 per hour; 30 per day",
         TRACK_POST_RATE_LIMIT="30 per hour; 100 per day",
+        # Requests for a new private link (each may send an e-mail): per client address, and per case reference.
+        TRACK_NEW_LINK_RATE_LIMIT="5 per hour; 20 per day",
+        TRACK_NEW_LINK_REFERENCE_RATE_LIMIT="3 per hour; 6 per day",
     )
     return values
 

@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from forms.secrets import NoSecrets
-from forms.validators import EvmAddress, TextLength, TxHash
+from forms.validators import EmailAddress, EvmAddress, TextLength, TxHash
 
 MESSAGE_MAX_CHARS = 5_000
 INFORMATION_MAX_CHARS = 10_000
@@ -45,6 +45,20 @@ class TrackForm(FlaskForm):
     access_code = PasswordField(
         _l("Access code or private link"),
         validators=[DataRequired(message=_l("Enter the access code from your private link.")), Length(max=512)],
+    )
+
+
+class NewLinkForm(FlaskForm):
+    """Ask for a new private link, sent to the e-mail address the case holds."""
+
+    reference = StringField(
+        _l("Case reference"),
+        validators=[DataRequired(message=_l("Enter your case reference, for example CW-2026-000123.")), Length(max=64)],
+    )
+    email = StringField(
+        _l("The e-mail address you gave in your report"),
+        validators=[DataRequired(message=_l("Enter the e-mail address you gave in your report.")), Length(max=254),
+                    EmailAddress()],
     )
 
 

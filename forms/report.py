@@ -10,6 +10,7 @@ so a recovery phrase typed into a date or a select is refused as well and never 
 
 from __future__ import annotations
 
+import enum
 import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
     IntegerField,
     MultipleFileField,
     RadioField,
@@ -69,6 +71,19 @@ EXCHANGES = ("Binance", "OKX", "HTX (Huobi)", "Coinbase", "Kraken", "Bybit", "Ku
 NATIVE = "native"
 OTHER_TOKEN = "token"  # noqa: S105 - a choice value, not a secret
 OTHER = "other"
+MAX_TOKEN_DECIMALS = 77  # what the case's loss record accepts (10^77 base units still fit in 256 bits)
+SYMBOL_MAX_CHARS = 32
+# What the application read from the chain about an "another token" row (see ChainAnswer); never what was typed.
+CHAIN_FACT_FIELDS = ("chain_checked", "chain_answer", "chain_symbol", "chain_decimals")
+
+
+class ChainAnswer(enum.Enum):
+    """What the chain said about a token contract the victim named."""
+
+    TOKEN = "token"  # noqa: S105 - a state, not a secret: the contract gave its decimals (and maybe its symbol)
+    NO_DECIMALS = "no_decimals"  # a contract, but decimals() is missing, reverts or makes no sense
+    NO_CONTRACT = "no_contract"  # nothing is deployed at the address on that chain
+    UNREACHABLE = "unreachable"  # the chain's RPC endpoints did not answer
 
 
 @dataclass(frozen=True)
@@ -345,7 +360,9 @@ class EvidenceForm(StepForm):
         ],
         description=_l(
             "Who contacted you, what you were asked to do, what you clicked or signed, and when. "
-            "Never write your recovery phrase or private key."
+            "Never write your recovery phrase or private key. At most %(max)s characters: add anything longer "
+            "as a file.",
+            max=f"{STATEMENT_MAX_CHARS:,}",
         ),
     )
     files = MultipleFileField(
@@ -419,7 +436,12 @@ def _transactions_form(chains: tuple[ChainChoice, ...]) -> type[StepForm]:
 
 
 def _loss_row_form(chains: Sequence[ChainChoice]) -> type[Form]:
-    """One asset lost: chain, which coin or token, amount, and what it was worth."""
+    """One asset lost: chain, which coin or token, amount, and what it was worth.
+
+    For "another token" the decimals come from the chain: the application puts what the chain said about the
+    contract into the row's `chain_*` fields before validating, and the victim confirms it (`token_confirmed`
+    holds the confirmation they ticked). Only when the chain could not say does the victim type the decimals.
+    """
     by_id = {chain.chain_id: chain for chain in chains}
     symbols = sorted({token.symbol for chain in chains for token in chain.tokens})
     natives = ", ".join(sorted({chain.native_symbol for chain in chains}))
@@ -429,10 +451,11 @@ def _loss_row_form(chains: Sequence[ChainChoice]) -> type[Form]:
         if row.asset.data == NATIVE and chain:
             return chain.native_decimals
         if row.asset.data == OTHER_TOKEN:
-            value = row.token_decimals.data
-            return value if isinstance(value, int) and 0 <= value <= 77 else 18
+            # Until the decimals are known, the amount is only checked for its form; the row asks for them.
+            known = row.token()[1]
+            return known if known is not None else MAX_TOKEN_DECIMALS
         token = chain.token(row.asset.data) if chain else None
-        return token.decimals if token else 18
+        return token.decimals if token else MAX_TOKEN_DECIMALS
 
     class LossRow(Form):
         Meta = _Meta
@@ -449,9 +472,14 @@ def _loss_row_form(chains: Sequence[ChainChoice]) -> type[Form]:
         )
         amount = StringField(_l("Amount"), validators=[Optional(), NoSecrets(), TokenAmount(decimals)])
         token_address = StringField(_l("Token contract address"), validators=[Optional(), NoSecrets(), EvmAddress()])
-        token_symbol = StringField(_l("Token symbol"), validators=_optional_text(32))
+        chain_checked = HiddenField()
+        chain_answer = HiddenField()
+        chain_symbol = HiddenField()
+        chain_decimals = HiddenField()
+        token_confirmed = HiddenField()  # rendered as a check box whose value is `confirmation()`
+        token_symbol = StringField(_l("Token symbol"), validators=_optional_text(SYMBOL_MAX_CHARS))
         token_decimals = IntegerField(
-            _l("Token decimals"), default=18, validators=[Optional(), NumberRange(min=0, max=77)]
+            _l("Token decimals"), validators=[Optional(), NumberRange(min=0, max=MAX_TOKEN_DECIMALS)]
         )
         fiat_value = StringField(
             _l("What it was worth then (optional)"), validators=[Optional(), NoSecrets(), TokenAmount(2)]
@@ -462,6 +490,60 @@ def _loss_row_form(chains: Sequence[ChainChoice]) -> type[Form]:
 
         def is_blank(self) -> bool:
             return not any((self[name].data or "").strip() for name in ("amount", "token_address", "fiat_value"))
+
+        def chain_name(self) -> str:
+            chain = by_id.get(self.chain_id.data)
+            return chain.name if chain else ""
+
+        def chain_facts(self) -> tuple[ChainAnswer, str | None, int | None] | None:
+            """What the chain said about the contract now typed (answer, symbol, decimals); None if not asked."""
+            try:
+                address = normalize_evm_address(self.token_address.data or "")
+                answer = ChainAnswer(self.chain_answer.data)
+            except (InvalidInput, ValueError):
+                return None
+            if self.chain_checked.data != address:
+                return None  # the answer was about another address
+            text = self.chain_decimals.data or ""
+            plain = text.isascii() and text.isdigit() and len(text) < 3
+            decimals = int(text) if plain and int(text) <= MAX_TOKEN_DECIMALS else None
+            if answer is ChainAnswer.TOKEN and decimals is None:
+                return None
+            return answer, (self.chain_symbol.data or "").strip() or None, decimals
+
+        def token(self) -> tuple[str | None, int | None]:
+            """An "another token" row's symbol and decimals: the chain's, else what the victim typed."""
+            facts = self.chain_facts()
+            typed_symbol = (self.token_symbol.data or "").strip().upper() or None
+            if facts is not None and facts[0] is ChainAnswer.TOKEN:
+                return facts[1] or typed_symbol, facts[2]
+            if facts is None or self.token_decimals.errors:
+                return typed_symbol, None
+            value = self.token_decimals.data
+            return typed_symbol, value if isinstance(value, int) and 0 <= value <= MAX_TOKEN_DECIMALS else None
+
+        def confirmation(self) -> str:
+            """The value of the box the victim ticks to confirm the chain's answer (void once the answer changes)."""
+            facts = self.chain_facts()
+            return f"{self.chain_checked.data}:{facts[2]}:{facts[1] or ''}" if facts else ""
+
+        def chain_note(self) -> str:
+            """Why the victim must type the decimals themselves, or ""."""
+            facts = self.chain_facts()
+            if facts is None or facts[0] is ChainAnswer.TOKEN:
+                return ""
+            if facts[0] is ChainAnswer.UNREACHABLE:
+                return _(
+                    "We could not reach %(chain)s to read this token's decimals. Enter them yourself: your wallet "
+                    "or the block explorer shows them on the token's page.",
+                    chain=self.chain_name(),
+                )
+            if facts[0] is ChainAnswer.NO_DECIMALS:
+                return _(
+                    "This contract does not say how many decimals it has. Enter them yourself: the block explorer "
+                    "shows them on the token's page."
+                )
+            return ""
 
         def validate_asset(self, field: Field) -> None:
             chain = by_id.get(self.chain_id.data)
@@ -486,15 +568,44 @@ def _loss_row_form(chains: Sequence[ChainChoice]) -> type[Form]:
                 return True
             needed = [(self.amount, _("Enter the amount that was taken."))]
             if self.asset.data == OTHER_TOKEN:
-                needed += [
-                    (self.token_address, _("Enter the token's contract address (it starts with 0x).")),
-                    (self.token_symbol, _("Enter the token's symbol, for example USDT.")),
-                ]
+                needed.append((self.token_address, _("Enter the token's contract address (it starts with 0x).")))
+                valid = self._check_token(needed) and valid
             for item, message in needed:
                 if not (item.data or "").strip() and not item.errors:
                     item.errors = [message]
                     valid = False
             return valid
+
+        def _check_token(self, needed: list) -> bool:
+            """The chain's answer about the contract, confirmed, or the decimals typed where the chain cannot say."""
+            if not (self.token_address.data or "").strip() or self.token_address.errors:
+                return True  # the address's own message says what to do first
+            facts = self.chain_facts()
+            if facts is None:
+                self.token_address.errors = [_("We have not checked this contract yet: press Next to look it up.")]
+                return False
+            answer, chain_symbol, _decimals = facts
+            if answer is ChainAnswer.NO_CONTRACT:
+                self.token_address.errors = [_(
+                    "There is no contract at this address on %(chain)s. Check the address, and that the chain "
+                    "chosen above is the one the token is on.",
+                    chain=self.chain_name(),
+                )]
+                return False
+            if chain_symbol is None:
+                needed.append((self.token_symbol, _("Enter the token's symbol, for example USDT.")))
+            if answer is ChainAnswer.TOKEN:
+                if self.token_confirmed.data != self.confirmation():
+                    self.token_confirmed.errors = [
+                        _("Check what %(chain)s says about this token, and tick the box if it is the one that was "
+                          "taken.", chain=self.chain_name())
+                    ]
+                    return False
+                return True
+            if self.token_decimals.data is None and not self.token_decimals.errors:
+                self.token_decimals.errors = [self.chain_note()]
+                return False
+            return not self.token_decimals.errors
 
         def validate_fiat_value(self, field: Field) -> None:
             if (field.data or "").strip() and not field.errors and Decimal(field.data) * 100 > MAX_FIAT_CENTS:

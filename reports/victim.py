@@ -18,6 +18,7 @@ class LossLine:
     chain: str
     token_address: str | None = None
     fiat: str | None = None
+    decimals: str | None = None  # "6 decimals", for a token named by its contract: what its amount was read with
 
 
 @dataclass(frozen=True)

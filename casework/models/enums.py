@@ -226,3 +226,5 @@ class EventKind(TextEnum):
     FILE_ADDED = "file_added", _l("Victim added a file"), _l("You added a file.")
     REPORT_DOWNLOADED = "report_downloaded", _l("Victim downloaded their report"), _l(
         "A copy of your report was downloaded.")
+    ACCESS_LINK_REPLACED = "access_link_replaced", _l("Victim was sent a new private link"), _l(
+        "A new private link was sent to your e-mail address; the old one no longer works.")

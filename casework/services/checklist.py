@@ -1,7 +1,9 @@
 """The "act now" checklist a victim gets after reporting, on the confirmation page and in the e-mail.
 
-One function chooses and orders the actions for the incident type, the wallet app and the country where the
-victim lives; the page renders them as HTML and the e-mail as text, so both always say the same thing.
+One function chooses and orders the actions for the incident type, the wallet app, the country where the victim
+lives and what they already did (a police report made); the page renders them as HTML and the e-mail as text, so
+both always say the same thing. Each common wallet gets its own way to revoke approvals; any other wallet the
+general one.
 """
 
 from __future__ import annotations
@@ -60,19 +62,40 @@ def _sentences(first: str, second: str) -> str:
     return _("%(first)s %(second)s", first=first, second=second)
 
 
+def _wallet_revoke_step(wallet_app: str | None) -> str | None:
+    """Where this wallet app lets its user see and revoke approvals, or None for a wallet we do not know."""
+    name = " ".join((wallet_app or "").casefold().split())
+    if name == "imtoken":
+        return _("imToken has its own approval manager: in the wallet, open 授权管理 (Authorization management) and "
+                 "cancel the approvals you do not recognise.")
+    if name == "metamask":
+        return _("MetaMask has no approval list of its own: open revoke.cash in the browser where MetaMask is "
+                 "installed (or in the MetaMask app's browser), connect the wallet, and confirm each revoke in "
+                 "MetaMask.")
+    if name == "trust wallet":
+        return _("In Trust Wallet, open revoke.cash in the app's built-in browser (the Discover or Browser tab), "
+                 "connect the wallet, and confirm each revoke in Trust Wallet.")
+    if name == "tokenpocket":
+        return _("In TokenPocket, use its approval check tool (授权检测) to see and cancel approvals.")
+    if name in ("ledger", "ledger live"):
+        return _("Ledger Live cannot revoke approvals: connect your Ledger to revoke.cash through a browser wallet "
+                 "such as MetaMask or Rabby, and confirm each revoke on the Ledger device itself.")
+    return None
+
+
 def _revoke(wallet_app: str | None) -> Action:
     text = _(
         "A scam site or app often gets permission to spend your tokens, and keeps it after the theft. Check every "
-        "approval given by your address and revoke the ones you do not recognise: on revoke.cash, with the token "
-        "approval checker of Etherscan or BscScan, or in your wallet's own authorization manager (imToken has one: "
-        "授权管理, Authorization management). Revoking costs a small network fee."
+        "approval given by your address and revoke the ones you do not recognise, on revoke.cash or with the token "
+        "approval checker of Etherscan or BscScan. Revoking costs a small network fee."
     )
-    if wallet_app == "TokenPocket":
-        text = _sentences(text, _("In TokenPocket, use its approval check tool (授权检测)."))
+    own_way = _wallet_revoke_step(wallet_app) or _(
+        "If your wallet app has an approval or authorization manager of its own, you can revoke there as well."
+    )
     return Action(
         "revoke",
         _("Revoke the approvals you gave"),
-        text,
+        _sentences(text, own_way),
         (
             Link("revoke.cash", "https://revoke.cash"),
             Link(_("Etherscan token approval checker"), "https://etherscan.io/tokenapprovalchecker"),
@@ -81,10 +104,17 @@ def _revoke(wallet_app: str | None) -> Action:
     )
 
 
-def _police(country: str | None) -> Action:
+def _police(country: str | None, reported: bool) -> Action:
     why = _(
         "Exchanges and stablecoin issuers mostly freeze funds only when the police ask them, so this report matters."
     )
+    if reported:
+        return Action(
+            "police_reported",
+            _("Keep your police report at hand"),
+            _sentences(_("You gave us your police report number, so it is on your case. Keep the receipt, and tell "
+                         "the police about anything new you find."), why),
+        )
     country = (country or "").upper()
     if country == "CN":
         return Action(
@@ -192,8 +222,14 @@ def _keep_evidence() -> Action:
     )
 
 
-def act_now(incident_type: IncidentType, country: str | None = None, wallet_app: str | None = None) -> list[Action]:
-    """What this victim should do now, most urgent first."""
+def act_now(
+    incident_type: IncidentType,
+    country: str | None = None,
+    wallet_app: str | None = None,
+    *,
+    reported_to_police: bool = False,
+) -> list[Action]:
+    """What this victim should do now, most urgent first; `reported_to_police`: they gave a police report number."""
     actions: list[Action] = []
     specific = _specific(incident_type)
     if incident_type in _COMPROMISED_WALLET:
@@ -206,7 +242,7 @@ def act_now(incident_type: IncidentType, country: str | None = None, wallet_app:
         actions.append(_move_funds(incident_type))
     if specific is not None and incident_type is IncidentType.FAKE_WALLET:
         actions.append(specific)
-    actions += [_police(country), _recovery_scams(), _keep_evidence()]
+    actions += [_police(country, reported_to_police), _recovery_scams(), _keep_evidence()]
     return actions
 
 

@@ -1,6 +1,6 @@
 """What a filed case gives the victim to keep: the private tracking link, and the confirmation e-mail with the
 reference, that link and the act-now checklist in their language. Links in e-mails start with the configured
-PUBLIC_URL."""
+PUBLIC_URL (services/links.py)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,6 @@ from flask_babel import gettext as _
 from casework.models import IncidentType
 from casework.services import checklist
 from casework.services.filing import NewReport
-
-
-def public_url(path: str) -> str:
-    """The address of this path on the configured public site (PUBLIC_URL), for links sent by e-mail."""
-    return current_app.config["PUBLIC_URL"].rstrip("/") + path
 
 
 def tracking_path(reference: str, token: str) -> str:
@@ -40,7 +35,8 @@ def confirmation_email(report: NewReport, reference: str, tracking_url: str) -> 
             text["received"] % {"reference": reference},
             text["link"] + "\n" + tracking_url,
             text["what_now"],
-            _checklist_text(report.incident_type, report.reporter.country, report.wallet_app, language),
+            _checklist_text(report.incident_type, report.reporter.country, report.wallet_app,
+                            bool(report.prior_reports.get("police_report_number")), language),
             text["never"],
         ]
     )
@@ -63,7 +59,9 @@ def _confirmation_sentences(language: str) -> dict[str, str]:
 
 
 @functools.lru_cache(maxsize=1024)
-def _checklist_text(incident_type: IncidentType, country: str | None, wallet_app: str | None, language: str) -> str:
+def _checklist_text(incident_type: IncidentType, country: str | None, wallet_app: str | None,
+                    reported_to_police: bool, language: str) -> str:
     """The act-now checklist as e-mail text; the same for every victim with the same answers and language."""
     with force_locale(language):
-        return checklist.as_text(checklist.act_now(incident_type, country, wallet_app))
+        return checklist.as_text(checklist.act_now(incident_type, country, wallet_app,
+                                                   reported_to_police=reported_to_police))

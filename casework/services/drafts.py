@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, delete, select
 
 from casework.extensions import db
 from casework.models import CaseFile, ReportDraft, utcnow
-from casework.services.confirmation import public_url
+from casework.services.links import public_url
 from casework.services.mail import queue_email
 from casework.services.tokens import hash_token, new_access_token
 from forms.report import STEP_NAMES

@@ -8,9 +8,10 @@ from datetime import datetime
 
 from casework.models import IncidentType, utcnow
 from casework.services.cases import assign_reference
-from casework.services.confirmation import confirmation_email, public_url, tracking_path
+from casework.services.confirmation import confirmation_email, tracking_path
 from casework.services.drafts import ClaimedDraft
 from casework.services.filing import NewReport, write_case
+from casework.services.links import public_url
 from casework.services.mail import queue_email
 
 

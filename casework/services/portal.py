@@ -1,8 +1,13 @@
 """The victim's portal: opening a case with its reference and secret token, and what the victim adds to it later.
 
 Access: the reference names a case, the token opens it. A wrong token and an unknown reference take the same path
-(one query, one hash comparison) and the caller answers both the same way. After a successful opening only the
-reference is kept in the (signed) session, so the victim can move around the portal without the token in any URL.
+(one query, one hash comparison) and the caller answers both the same way. After a successful opening the reference
+is kept in the (signed) session with a fingerprint of the case's current token hash, so the victim can move around
+the portal without the token in any URL, and a session opened with a link that has since been replaced no longer
+opens the case.
+
+A victim who lost their link asks for a new one (`request_new_link`): it goes to the e-mail address the case holds,
+and replaces the old one, which stops working at once.
 
 Additions (messages, more information, addresses, transaction hashes, files) each go through one function here,
 which runs the secret guard and the shared validators again (whatever the caller checked) and writes a CaseEvent
@@ -13,14 +18,17 @@ answered "already on your case".
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 import unicodedata
 from typing import TYPE_CHECKING
 
 from flask import session
+from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from casework.extensions import db
 from casework.models import (
@@ -34,9 +42,11 @@ from casework.models import (
     MessageAuthor,
     ReportedTransaction,
 )
-from casework.services import chains, uploads
+from casework.services import chains, links, uploads
+from casework.services.confirmation import tracking_path
+from casework.services.mail import queue_email
 from casework.services.rows import insert_new
-from casework.services.tokens import hash_token, token_matches
+from casework.services.tokens import hash_token, new_access_token, token_matches
 from forms.portal import INFORMATION_MAX_CHARS, LABEL_MAX_CHARS, MESSAGE_MAX_CHARS, TX_NOTE_MAX_CHARS
 from forms.secrets import find_secret, secret_warning
 from forms.validators import InvalidInput, check_text_length, normalize_evm_address, normalize_tx_hash
@@ -87,29 +97,83 @@ def open_case(reference: str, token: str) -> Case | None:
     return case if case is not None and matches else None
 
 
+def _access_fingerprint(case: Case) -> str:
+    """Names the case's current token without revealing its hash; changes when the link is replaced."""
+    return hashlib.sha256(b"session:" + case.access_token_hash.encode()).hexdigest()[:16]
+
+
+def _remembered() -> list[tuple[str, str]]:
+    """The (reference, fingerprint) pairs of the session; anything else there (an older format) is ignored."""
+    entries = session.get(SESSION_KEY, [])
+    return [(entry[0], entry[1]) for entry in entries if isinstance(entry, list | tuple) and len(entry) == 2]
+
+
 def remember_access(case: Case) -> None:
     """Keep the case's reference (never the token) in the session, the most recent first."""
-    remembered = [ref for ref in session.get(SESSION_KEY, []) if ref != case.reference]
-    session[SESSION_KEY] = [case.reference, *remembered][:MAX_REMEMBERED_CASES]
+    remembered = [[ref, mark] for ref, mark in _remembered() if ref != case.reference]
+    session[SESSION_KEY] = [[case.reference, _access_fingerprint(case)], *remembered][:MAX_REMEMBERED_CASES]
 
 
 def forget_access(reference: str) -> None:
     """Stop this browser session from opening the case without the private link."""
     wanted = normalize_reference(reference)
-    session[SESSION_KEY] = [ref for ref in session.get(SESSION_KEY, []) if ref != wanted]
+    session[SESSION_KEY] = [[ref, mark] for ref, mark in _remembered() if ref != wanted]
 
 
 def remembered_references() -> list[str]:
-    """The references this session has opened."""
-    return list(session.get(SESSION_KEY, []))
+    """The references this session has opened and still opens (not those whose link was replaced since)."""
+    return [ref for ref, _mark in _remembered() if case_in_session(ref) is not None]
 
 
 def case_in_session(reference: str) -> Case | None:
-    """The case if this session opened it with its token, else None."""
+    """The case if this session opened it with its current token, else None."""
     wanted = normalize_reference(reference)
-    if wanted not in session.get(SESSION_KEY, []):
+    marks = [mark for ref, mark in _remembered() if ref == wanted]
+    if not marks:
         return None
-    return db.session.scalar(select(Case).where(Case.reference == wanted))
+    case = db.session.scalar(select(Case).where(Case.reference == wanted))
+    if case is None or not hmac.compare_digest(marks[0], _access_fingerprint(case)):
+        return None
+    return case
+
+
+def _same_email(given: str, on_file: str | None) -> bool:
+    return bool(on_file) and hmac.compare_digest(given.strip().casefold().encode(), on_file.strip().casefold().encode())
+
+
+def request_new_link(reference: str, email: str) -> bool:
+    """Replace the case's private link and e-mail the new one, if `email` is the address the case holds.
+
+    True when a link was queued. The caller answers the same way either way (and commits): whether a reference
+    exists, or which address it holds, is never told. The old link, and sessions opened with it, stop working.
+    """
+    case = db.session.scalar(select(Case).where(Case.reference == normalize_reference(reference)))
+    reporter = case.reporter if case is not None else None
+    if reporter is None or not _same_email(email, reporter.email):
+        return False
+    token, token_hash = new_access_token()
+    # Compare-and-set: of two requests at once, one replaces the link and sends it; the other sends nothing.
+    replaced = db.session.execute(
+        update(Case)
+        .where(Case.id == case.id, Case.access_token_hash == case.access_token_hash)
+        .values(access_token_hash=token_hash)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    if replaced != 1:
+        return False
+    CaseEvent.record(case, None, EventKind.ACCESS_LINK_REPLACED, actor_label=VICTIM)
+    with force_locale(reporter.preferred_language or "en"):
+        subject = _("Your new private link for case %(reference)s", reference=case.reference)
+        body = _(
+            "You asked for a new private link to follow case %(reference)s. Here it is:\n\n%(link)s\n\n"
+            "The link you had before no longer works. Keep this one to yourself: anyone who has it can read your "
+            "case.\n\nIf you did not ask for a new link, your case is safe: only this address received it. Casework "
+            "will never ask for your recovery phrase, your private key or any fee.",
+            reference=case.reference,
+            link=links.public_url(tracking_path(case.reference, token)),
+        )
+    queue_email(reporter.email, subject, body, case_id=case.id)
+    return True
 
 
 def checked_text(text: str, max_chars: int, *, required: bool) -> str:

@@ -122,7 +122,9 @@ def country_name(code: str | None) -> str:
 def chosen_chain_ids(answers: Mapping[str, Any]) -> list[int]:
     """The chains ticked in the wallet step (valid integers only)."""
     values = (answers.get("wallet") or {}).get("chain_ids", [])
-    return [int(value) for value in values if isinstance(value, str) and value.isdigit() and len(value) < 12]
+    # ASCII digits only: int() refuses some characters isdigit() accepts (superscripts such as "³").
+    return [int(value) for value in values
+            if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 12]
 
 
 def _defaults(step: str, answers: Mapping[str, Any], locale: str) -> dict[str, object]:
@@ -173,10 +175,8 @@ def _losses(form: StepForm, choices: WizardChoices) -> list[LossInput]:
         if row.asset.data == NATIVE:
             symbol, decimals, token_address = chain.native_symbol, chain.native_decimals, None
         elif row.asset.data == OTHER_TOKEN:
-            symbol, decimals = row.token_symbol.data.strip().upper(), row.token_decimals.data
+            symbol, decimals = row.token()  # the chain's, confirmed by the victim, or typed where it could not say
             token_address = row.token_address.data
-            if decimals is None:
-                decimals = 18
         else:
             token = chain.token(row.asset.data)
             symbol, decimals, token_address = token.symbol, token.decimals, to_checksum_address(token.address)

@@ -8,13 +8,12 @@ reply or note raises portal.PortalError with a message for the staff member.
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from casework.extensions import db
 from casework.models import Case, CaseEvent, EventKind, Message, MessageAuthor, Note, User
-from casework.services import mail, portal
+from casework.services import links, mail, portal
 from casework.services.access import Permission, require
 from forms.portal import INFORMATION_MAX_CHARS, MESSAGE_MAX_CHARS
 
@@ -43,7 +42,7 @@ def _notify_victim(case: Case) -> None:
     reporter = case.reporter
     if reporter is None or not reporter.email:
         return
-    portal_url = current_app.config["PUBLIC_URL"].rstrip("/") + portal.PORTAL_PATH
+    portal_url = links.public_url(portal.PORTAL_PATH)
     with force_locale(reporter.preferred_language or "en"):
         subject = _("New message about your case %(reference)s", reference=case.reference)
         body = _(

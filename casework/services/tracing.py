@@ -45,6 +45,8 @@ from evidence.trace import FlowGraph, FreezeProposal, Seed, trace_funds
 DEFAULT_DEPTH = 4
 DEFAULT_BREADTH = 5
 FREEZE_FOLLOW_UP = timedelta(hours=24)
+# The note on a transaction confirm_theft adds: stored as this code, shown to the victim in their language.
+HANDLER_CONFIRMED_NOTE = "confirmed by a handler"
 
 # How a traced node's role becomes the role of a case address.
 NODE_ROLES = {
@@ -122,7 +124,7 @@ def confirm_theft(case: Case, transfer_id: int, *, actor: User) -> Transfer:
     if transfer is None or transfer.case_id != case.id:
         raise ValueError(_("That transfer is not part of this case."))
     if insert_new(ReportedTransaction, case_id=case.id, chain_id=transfer.chain_id, tx_hash=transfer.tx_hash,
-                  note="confirmed by a handler") is not None:
+                  note=HANDLER_CONFIRMED_NOTE) is not None:
         db.session.expire(case, ["transactions"])
     _add_case_address(case, transfer.chain_id, transfer.to_address, AddressRole.ATTACKER, None)
     CaseEvent.record(case, actor, EventKind.THEFT_CONFIRMED, summary=transfer.tx_hash, transfer_id=transfer.id)

@@ -13,7 +13,7 @@ import hashlib
 import zoneinfo
 from datetime import UTC, datetime
 
-from flask_babel import get_locale, get_translations
+from flask_babel import get_locale, get_translations, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -28,7 +28,8 @@ from casework.models import (
     Resolution,
     utcnow,
 )
-from casework.services import chains, uploads
+from casework.services import chains, report_answers, uploads
+from casework.services.tracing import HANDLER_CONFIRMED_NOTE
 from casework.web import format_amount
 from reports.victim import (
     TEMPLATE,
@@ -215,7 +216,8 @@ def build_victim_report(case: Case, *, now: datetime | None = None) -> VictimRep
             LossLine(format_amount(loss.amount_raw, loss.decimals), loss.asset_symbol, chains.chain_name(loss.chain_id),
                      loss.token_address,
                      f"{format_amount(loss.fiat_value_cents, 2)} {loss.fiat_currency}"
-                     if loss.fiat_value_cents is not None and loss.fiat_currency else None)
+                     if loss.fiat_value_cents is not None and loss.fiat_currency else None,
+                     ngettext("%(num)d decimal", "%(num)d decimals", loss.decimals) if loss.token_address else None)
             for loss in case.losses
         ),
         addresses=tuple(
@@ -224,7 +226,9 @@ def build_victim_report(case: Case, *, now: datetime | None = None) -> VictimRep
             for a in case.addresses
         ),
         transactions=tuple(
-            TransactionLine(tx.tx_hash, chains.chain_name(tx.chain_id), tx.note or "") for tx in case.transactions
+            TransactionLine(tx.tx_hash, chains.chain_name(tx.chain_id),
+                            _("confirmed by a handler") if tx.note == HANDLER_CONFIRMED_NOTE else tx.note or "")
+            for tx in case.transactions
         ),
         files=_files(case, clock),
         additions=additions,
@@ -235,7 +239,8 @@ def build_victim_report(case: Case, *, now: datetime | None = None) -> VictimRep
                         m.author_kind is MessageAuthor.VICTIM, m.body)
             for m in case.messages
         ),
-        contact=ContactLine(reporter.name, reporter.email, reporter.phone, reporter.country,
+        contact=ContactLine(reporter.name, reporter.email, reporter.phone,
+                            report_answers.country_name(reporter.country) if reporter.country else None,
                             LANGUAGES.get(reporter.preferred_language, reporter.preferred_language))
         if reporter is not None else None,
         consents=_consents(case),

@@ -16,7 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from casework.extensions import db, limiter
 from casework.models import IncidentType, ReportDraft
-from casework.services import checklist, drafts, filing, intake, report_answers, uploads
+from casework.services import checklist, drafts, filing, intake, links, report_answers, token_lookup, uploads
 from forms.report import CONTACT_LABELS, MAX_LOSS_ROWS, PRIOR_REPORT_LABELS, STEP_NAMES, STEPS, saved_values
 
 bp = Blueprint("report", __name__, url_prefix="/report")
@@ -39,7 +39,7 @@ def _step_url(step: str | None) -> str:
 
 
 def _resume_url(token: str) -> str:
-    return request.host_url.rstrip("/") + drafts.resume_path(token)
+    return links.public_url(drafts.resume_path(token))
 
 
 @bp.get("/")
@@ -72,7 +72,11 @@ def step(number: int):
         form = report_answers.form_for(name, answers, locale, choices)
         return _render_step(number, form, draft)
 
-    form = report_answers.form_for(name, answers, locale, choices, formdata=request.form)
+    formdata = request.form
+    if name == "losses":
+        db.session.commit()  # ends the read transaction: none is held while the chain is asked about tokens
+        formdata = token_lookup.with_chain_facts(formdata, answers.get("losses"))
+    form = report_answers.form_for(name, answers, locale, choices, formdata=formdata)
     valid = form.validate()
     action = "remove_file" if request.form.get("remove_file") else request.form.get("action", "next")
     if draft is None:
@@ -102,7 +106,7 @@ def step(number: int):
 def _handle_files(draft: ReportDraft) -> list[str]:
     """Remove the file the victim asked to remove, store the files sent; messages for those refused."""
     remove = request.form.get("remove_file", "")
-    if remove.isdigit() and len(remove) < 12:
+    if remove.isascii() and remove.isdigit() and len(remove) < 12:
         uploads.remove_from_draft(draft, int(remove))
     errors = []
     for storage in request.files.getlist("files"):
@@ -230,6 +234,7 @@ def submit():
         "incident_type": submitted.incident_type.value,
         "country": submitted.country,
         "wallet_app": submitted.wallet_app,
+        "reported_to_police": bool(report.prior_reports.get("police_report_number")),
     }
     return redirect(url_for(".done"))
 
@@ -240,10 +245,10 @@ def done():
     if not isinstance(submitted, dict):
         return redirect(url_for(".start"))
     actions = checklist.act_now(IncidentType(submitted["incident_type"]), submitted["country"],
-                                submitted["wallet_app"])
+                                submitted["wallet_app"], reported_to_police=submitted.get("reported_to_police", False))
     return render_template(
         "web/report/done.html",
         reference=submitted["reference"],
-        tracking_url=request.host_url.rstrip("/") + submitted["path"],
+        tracking_url=links.public_url(submitted["path"]),
         actions=actions,
     )

@@ -33,6 +33,7 @@ from forms.portal import (
     FileForm,
     InformationForm,
     MessageForm,
+    NewLinkForm,
     TrackForm,
     TransactionForm,
     set_chain_choices,
@@ -70,6 +71,18 @@ def _per_reference(methods: list[str] | None = None):
                                 key_func=_reference_key, deduct_when=_attempt_refused, methods=methods)
 
 
+def _new_link_reference_key() -> str:
+    return "case:" + portal.normalize_reference(request.form.get("reference", ""))
+
+
+# Every request for a new link counts (each one that matches sends an e-mail and replaces the link).
+_new_links_per_address = limiter.shared_limit(lambda: current_app.config["TRACK_NEW_LINK_RATE_LIMIT"],
+                                              scope="track-new-link-address", key_func=get_remote_address,
+                                              methods=["POST"])
+_new_links_per_reference = limiter.shared_limit(lambda: current_app.config["TRACK_NEW_LINK_REFERENCE_RATE_LIMIT"],
+                                                scope="track-new-link-case", key_func=_new_link_reference_key,
+                                                methods=["POST"])
+
 _posts_per_case = limiter.shared_limit(lambda: current_app.config["TRACK_POST_RATE_LIMIT"], scope="track-posts",
                                        key_func=_reference_key)
 
@@ -98,6 +111,22 @@ def start():
         g.track_access_refused = True
         form.access_code.errors.append(_refused_message())
     return render_template("web/track/start.html", form=form, remembered=portal.remembered_references())
+
+
+@bp.route("/new-link", methods=["GET", "POST"])
+@_new_links_per_address
+@_new_links_per_reference
+def new_link():
+    form = NewLinkForm()
+    if form.validate_on_submit():
+        portal.request_new_link(form.reference.data, form.email.data)
+        db.session.commit()
+        # The same answer whether or not the reference exists and the address matches.
+        flash(_("If this reference and e-mail address belong to a case, a new private link is on its way to that "
+                "address. It replaces the old link, which no longer works. If nothing arrives within a few minutes, "
+                "check your spam folder and the reference, then ask again."))
+        return redirect(url_for(".start"))
+    return render_template("web/track/new_link.html", form=form)
 
 
 @bp.get("/<reference>/<token>")

@@ -120,7 +120,9 @@ def test_a_whole_report_files_one_case_with_every_answer(client, app):
     link = re.search(r'id="tracking-link" href="([^"]+)"', done).group(1)
     reference, token = link.rsplit("/", 2)[-2:]
     assert reference == case.reference and token_matches(token, case.access_token_hash)
-    assert "revoke.cash" in done and "110" in done and "报案回执" in done and "upfront fee" in done
+    assert "revoke.cash" in done and "upfront fee" in done
+    # The victim gave a police report number: they are not sent to the police again.
+    assert "Keep your police report at hand" in done and "Call 110" not in done
 
     assert case.incident_type is IncidentType.APPROVAL_PHISHING and case.chain_ids == [1, 56]
     assert case.victim_timezone == "Asia/Shanghai" and case.wallet_app == "imToken"

@@ -27,10 +27,12 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 VICTIMS = {
     "en": {"zone": "America/New_York", "country": "US", "name": "Jane Doe", "phone": "+1 212 555 0143",
-           "step": "Step 1 of 7", "police": "IC3", "subject": "Your report", "status": "Received",
+           "step": "Step 1 of 7", "police": "Keep your police report at hand", "subject": "Your report",
+           "status": "Received",
            "send": "Send message", "sent": "Your message was sent.", "message": "Is there anything else you need?"},
     "zh_Hans_CN": {"zone": "Asia/Shanghai", "country": "CN", "name": "李伟", "phone": "138 0013 8000",
-                   "step": "第 1 步，共 7 步", "police": "报案回执", "subject": "您的报告", "status": "已收到",
+                   "step": "第 1 步，共 7 步", "police": "请妥善保管报警材料", "subject": "您的报告",
+                   "status": "已收到",
                    "send": "发送留言", "sent": "您的留言已发送。", "message": "还需要我提供什么材料吗？"},
 }
 
@@ -152,6 +154,7 @@ def test_a_victim_reports_a_theft_from_a_phone(live_server, phone_page, browser,
     assert re.fullmatch(rf"{re.escape(live_server)}/track/{case.reference}/[A-Za-z0-9_-]{{32}}", tracking)
     checklist = page.inner_text(".checklist")
     assert "revoke.cash" in checklist and victim["police"] in checklist and "AnyDesk" in checklist
+    assert "IC3" not in checklist and "Call 110" not in checklist and "拨打 110" not in checklist  # reported already
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert dialogs == []
 

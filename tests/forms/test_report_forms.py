@@ -103,12 +103,32 @@ def test_a_token_missing_from_the_chain_list_is_explained():
     assert "not on our list for Ethereum" in form.losses[0].asset.errors[0]
 
 
-def test_another_token_needs_its_contract_and_symbol():
+def test_another_token_needs_its_contract_and_the_chains_answer_about_it():
     row = loss(chain_id="1", asset="token", amount="10").losses[0]
-    assert row.token_address.errors and row.token_symbol.errors
-    ok = loss(chain_id="1", asset="token", amount="10.5", token_address=VICTIM.lower(), token_symbol="FAKE",
-              token_decimals="2")
-    assert ok.errors == {} and ok.losses[0].token_address.data == VICTIM
+    assert row.token_address.errors
+    unasked = loss(chain_id="1", asset="token", amount="10", token_address=VICTIM, token_decimals="18").losses[0]
+    assert "press Next to look it up" in unasked.token_address.errors[0]
+
+
+def test_decimals_the_chain_gave_need_the_victims_confirmation_and_typed_ones_are_ignored():
+    said = {"chain_id": "1", "asset": "token", "amount": "10.5", "token_address": VICTIM.lower(),
+            "chain_checked": VICTIM, "chain_answer": "token", "chain_symbol": "FAKE", "chain_decimals": "2",
+            "token_decimals": "18"}
+    row = loss(**said).losses[0]
+    assert "tick the box" in row.token_confirmed.errors[0]
+    confirmed = loss(**said, token_confirmed=row.confirmation())
+    assert confirmed.errors == {} and confirmed.losses[0].form.token() == ("FAKE", 2)
+    too_precise = loss(**{**said, "amount": "10.555"}, token_confirmed=row.confirmation())
+    assert "at most 2 digits" in too_precise.losses[0].amount.errors[0]
+
+
+def test_where_the_chain_cannot_say_the_victim_types_symbol_and_decimals():
+    unreachable = {"chain_id": "1", "asset": "token", "amount": "10.5", "token_address": VICTIM,
+                   "chain_checked": VICTIM, "chain_answer": "unreachable"}
+    row = loss(**unreachable).losses[0]
+    assert "could not reach Ethereum" in row.token_decimals.errors[0] and row.token_symbol.errors
+    typed = loss(**unreachable, token_symbol="fake", token_decimals="2")
+    assert typed.errors == {} and typed.losses[0].form.token() == ("FAKE", 2)
 
 
 def test_a_value_needs_its_currency_and_must_fit():
