@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from casework.extensions import db
 from casework.models import AddressRole, Case, CaseEvent, EvidenceRecord, IncidentType, Transfer, TransferKind, User
-from evidence.canonical import GENESIS_CHAIN_HASH, EvidenceLink, chain_hash, verify_links
+from evidence.canonical import CANONICAL_VERSION, GENESIS_CHAIN_HASH, EvidenceLink, chain_hash, verify_links
 from evidence.models import Capture, Decoded, Movement, RawRecord
 from evidence.patterns import label_thefts
 
@@ -66,6 +66,7 @@ def append_records(
             kind=record.kind,
             chain_id=record.chain_id,
             canonical_json=canonical.decode("utf-8"),
+            canonical_version=CANONICAL_VERSION,
             source_host=record.source,
             source_method=record.method,
             captured_at=record.captured_at,
@@ -211,19 +212,23 @@ def case_records(case: Case) -> list[EvidenceRecord]:
 
 
 def verify_case(case: Case, *, refetch: Callable[[RawRecord], object | None] | None = None) -> Verification:
-    """Recompute every record's hash and the chain; with refetch, also compare each record's result
-    with what the chain returns now for the same method and params (blocks, receipts, transactions)."""
+    """Recompute every record's hash (in the canonical version it was written in) and the chain; with refetch,
+    also compare each record's result with what the chain returns now for the same method and params
+    (blocks, receipts, transactions)."""
     rows = case_records(case)
     for expected, row in enumerate(rows):
         if row.sequence != expected:
             return Verification(False, expected, expected, f"record {expected} is missing from the sequence.")
-    links = [EvidenceLink(row.canonical_json.encode("utf-8"), row.sha256, row.chain_hash) for row in rows]
+    links = [
+        EvidenceLink(row.canonical_json.encode("utf-8"), row.sha256, row.chain_hash, row.canonical_version)
+        for row in rows
+    ]
     result = verify_links(links)
     if not result.ok:
         return Verification(False, result.checked, result.first_bad_index, result.reason)
     if refetch is not None:
         for row in rows:
-            record = RawRecord.from_canonical_json(row.canonical_json)
+            record = RawRecord.from_canonical_json(row.canonical_json, row.canonical_version)
             if record.kind not in ("transaction", "receipt", "block") or record.result is None:
                 continue
             current = refetch(record)
