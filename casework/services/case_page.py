@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
@@ -22,7 +23,7 @@ from casework.services import chains, jobs, labels, tracing
 from casework.services import evidence as evidence_service
 from casework.services.access import Permission, can
 from casework.web import format_amount
-from evidence.graph_svg import render_flow_svg
+from evidence.graph_svg import SvgWords, render_flow_svg
 from evidence.trace import FlowGraph
 
 # What each theft pattern (evidence/patterns.py) is called on the case page.
@@ -277,4 +278,21 @@ def flow_graph_svg(user: User, reference: str, run_id: int) -> str:
     if run is None:
         raise NotFound(_("This case has no such trace."))
     title = f"{case.reference} · {chains.chain_name(run.chain_id)}"
-    return render_flow_svg(FlowGraph.from_dict(run.graph), title=title)
+    return render_flow_svg(FlowGraph.from_dict(run.graph), title=title, words=_graph_words())
+
+
+def _graph_words() -> SvgWords:
+    return SvgWords(
+        legend=_("Legend"),
+        seed=_("Start (seed), thick border"),
+        unlabelled=_("Unlabelled address"),
+        deposit=lambda exchange: _("Deposit: %(exchange)s", exchange=exchange),
+        inferred=_("inferred"),
+        more_not_shown=_("more not shown"),
+        transactions=lambda count: ngettext("%(num)d transaction", "%(num)d transactions", count),
+        categories={code: labels.category_title(code) for code in labels.CATEGORY_TITLES},
+        roles={
+            "seed": _("start"), "endpoint": _("endpoint"), "exchange_deposit": _("exchange deposit address"),
+            "intermediary": _("intermediary"), "holder": _("holds the funds"), "unexplored": _("not followed further"),
+        },
+    )
