@@ -19,7 +19,7 @@ bp = Blueprint("console", __name__, url_prefix="/staff")
 @bp.get("/cases")
 @login_required
 def cases():
-    return render_template("web/console/cases.html", cases=case_service.queue_for(current_user))
+    return render_template("web/console/cases.html", cases=case_page.queue_page(current_user))
 
 
 def _case_page(case: Case, *, reply_form: MessageForm | None = None, note_form: NoteForm | None = None,

@@ -64,3 +64,11 @@ def test_templates_get_no_service_functions(app):
     names = {"evidence_jobs", "evidence_transfers", "evidence_head", "latest_trace", "other_cases",
              "chain_registry", "timedelta", "theft_patterns"}
     assert names.isdisjoint(app.jinja_env.globals)
+
+
+def test_the_queue_is_refused_without_access_and_lists_plain_values(make_user, make_case):
+    case = make_case().case
+    with pytest.raises(AccessDenied):
+        case_page.queue_page(_deactivated(make_user))
+    [line] = case_page.queue_page(make_user(Role.HANDLER))
+    assert (line.reference, line.losses, line.handler) == (case.reference, ["2,500 USDT"], None)
