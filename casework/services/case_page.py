@@ -1,7 +1,7 @@
 """The staff queue and case page as plain values (view-models), and the fund-flow graph the case page shows.
 
-Both check the reader's access here, as every service does: a template receives a CasePage and
-never runs a query, and the graph view receives the SVG text.
+Each checks the reader's access here, as every service does: a template receives QueueLine or CasePage
+values and never runs a query, and the graph view receives the SVG text.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from werkzeug.exceptions import NotFound
 
 from casework.extensions import db
 from casework.i18n import LANGUAGES
-from casework.models import AddressRole, Case, MessageAuthor, TraceRun, TransferKind, User
+from casework.models import AddressRole, Case, MessageAuthor, TraceRun, Transfer, TransferKind, User
 from casework.services import cases as case_service
 from casework.services import chains, jobs, labels, tracing
 from casework.services import evidence as evidence_service
@@ -201,7 +201,7 @@ def _amount(raw: int, decimals: int | None, symbol: str | None) -> str:
     return f"{number} {symbol}" if symbol else number
 
 
-def _transfer_line(transfer, victims: set[str], reported: set[str]) -> TransferLine:
+def _transfer_line(transfer: Transfer, victims: set[str], reported: set[str]) -> TransferLine:
     if transfer.kind is TransferKind.APPROVAL and transfer.amount_raw == UNLIMITED_ALLOWANCE:
         amount = f"{_('unlimited')} {transfer.symbol or ''}".strip()
     else:

@@ -25,6 +25,7 @@ class Verification:
     checked: int
     first_bad_sequence: int | None = None
     reason: str | None = None
+    legacy_records: int = 0  # records in canonical form version 1 (captured before RFC 8785)
 
 
 def _lock_case(case: Case) -> None:
@@ -235,4 +236,4 @@ def verify_case(case: Case, *, refetch: Callable[[RawRecord], object | None] | N
             if json.dumps(current, sort_keys=True) != json.dumps(record.result, sort_keys=True):
                 reason = f"record {row.sequence} ({record.method}) differs from what the chain returns now."
                 return Verification(False, row.sequence, row.sequence, reason)
-    return Verification(True, len(rows))
+    return Verification(True, len(rows), legacy_records=sum(row.canonical_version == 1 for row in rows))

@@ -137,6 +137,7 @@ def test_records_in_the_first_canonical_form_still_verify_and_tampering_is_named
     runner = app.test_cli_runner()
     ok = runner.invoke(args=["evidence", "verify", phishing_case.reference])
     assert ok.exit_code == 0, ok.output
+    assert "2 in the canonical form before RFC 8785" in ok.output
     db.session.execute(
         text("UPDATE evidence_records SET canonical_json = replace(canonical_json, '\"0x1\"', '\"0x9\"') "
              "WHERE id = :id"),
