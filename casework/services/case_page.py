@@ -22,6 +22,7 @@ from casework.services import cases as case_service
 from casework.services import chains, jobs, labels, tracing
 from casework.services import evidence as evidence_service
 from casework.services.access import Permission, can
+from casework.services.report_answers import country_name
 from casework.web import format_amount
 from evidence.graph_svg import SvgWords, render_flow_svg
 from evidence.trace import FlowGraph
@@ -268,7 +269,7 @@ def case_page(user: User, reference: str) -> CasePage:
         handler=case.assigned_handler.display_name if case.assigned_handler else None,
         statement=case.summary or "",
         victim=VictimFacts(
-            name=reporter.name, email=reporter.email, country=reporter.country,
+            name=reporter.name, email=reporter.email, country=country_name(reporter.country) or None,
             language=str(LANGUAGES.get(reporter.preferred_language, reporter.preferred_language)),
         ) if reporter else None,
         losses=[
