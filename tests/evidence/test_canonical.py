@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import rfc8785
@@ -194,3 +196,12 @@ def test_a_chain_continues_from_a_previous_chain_hash() -> None:
     assert verify_links(head + tail).ok
     assert verify_links(tail, previous=head[-1].chain_hash).ok
     assert not verify_links(tail).ok
+
+
+def test_the_worked_example_in_docs_evidence_is_true() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "evidence.md").read_text(encoding="utf-8")
+    record = re.search(r"RECORD='([^']+)'", docs).group(1)
+    sha256, chained = re.findall(r"^([0-9a-f]{64})  -", docs, re.MULTILINE)
+    assert canonical_json(json.loads(record)) == record.encode() == sample_record().canonical_json()
+    assert hashlib.sha256(record.encode()).hexdigest() == sha256
+    assert chain_hash(GENESIS_CHAIN_HASH, sha256) == chained
