@@ -67,7 +67,8 @@ def verify_evidence(reference: str, refetch: bool) -> None:
         click.echo(f"{case.reference}: evidence does NOT verify: {result.reason}", err=True)
         raise SystemExit(1)
     what = "hashes, chain and the chain's current answers" if refetch else "hashes and chain"
-    click.echo(f"{case.reference}: {result.checked} records verified ({what} match).")
+    older = f"; {result.legacy_records} in the canonical form before RFC 8785" if result.legacy_records else ""
+    click.echo(f"{case.reference}: {result.checked} records verified ({what} match{older}).")
 
 
 labels_cli = AppGroup("labels", help="Address labels (exchanges, bridges, mixers, attackers, ...).")

@@ -1,9 +1,9 @@
-"""Cross-cutting web concerns: error pages, template helpers."""
+"""Cross-cutting web concerns: error pages, template filters (formatting only: templates never run queries)."""
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from flask import Flask, render_template
@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from casework.i18n import LANGUAGES
-from casework.services import chains, evidence, jobs, labels, tracing
+from casework.services import chains
 from casework.services.access import AccessDenied
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def _error_page(status: int, title: str, message: str):
 
 
 def init_app(app: Flask) -> None:
-    """Register error handlers and template globals."""
+    """Register error handlers, template filters and the language globals."""
 
     @app.context_processor
     def template_globals():
@@ -45,13 +45,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_amount, "amount")
     app.add_template_filter(format_utc, "utc")
     app.add_template_filter(chains.chain_name, "chain_name")
-    app.add_template_global(jobs.jobs_for, "evidence_jobs")
-    app.add_template_global(evidence.transfers_for, "evidence_transfers")
-    app.add_template_global(evidence.last_record, "evidence_head")
-    app.add_template_global(tracing.latest_trace, "latest_trace")
-    app.add_template_global(labels.other_cases, "other_cases")
-    app.add_template_global(chains.registry, "chain_registry")
-    app.add_template_global(timedelta, "timedelta")
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):

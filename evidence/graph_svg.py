@@ -12,7 +12,8 @@ from __future__ import annotations
 import html
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
 from evidence.amounts import format_amount
 from evidence.trace import FlowEdge, FlowGraph, FlowNode
@@ -45,6 +46,28 @@ LEGEND_NAMES = {
     "bridge": "Bridge", "mixer": "Mixer", "blacklisted": "Blacklisted", "dex": "DEX", "defi": "DeFi",
     "token_contract": "Token contract", "attacker": "Attacker", "scam": "Scam",
 }
+ROLE_NAMES = {
+    "seed": "seed", "endpoint": "endpoint", "exchange_deposit": "exchange deposit", "intermediary": "intermediary",
+    "holder": "holder", "unexplored": "unexplored",
+}
+
+
+@dataclass(frozen=True)
+class SvgWords:
+    """Every word the drawing writes itself (the rest comes from labels and chains), English by default."""
+
+    legend: str = "Legend"
+    seed: str = "Start (seed), thick border"
+    unlabelled: str = "Unlabelled address"
+    deposit: Callable[[str], str] = "Deposit: {}".format
+    inferred: str = "inferred"
+    more_not_shown: str = "more not shown"
+    transactions: Callable[[int], str] = "{} tx".format
+    categories: Mapping[str, str] = field(default_factory=lambda: dict(LEGEND_NAMES))
+    roles: Mapping[str, str] = field(default_factory=lambda: dict(ROLE_NAMES))
+
+
+ENGLISH = SvgWords()
 UNLABELLED = ("#ffffff", "#6b7280")
 SEED_STROKE = "#111827"
 # Characters XML 1.0 does not allow at all (escaping cannot save them).
@@ -70,7 +93,7 @@ def _colour_key(node: FlowNode) -> str | None:
     return node.category if node.category in PALETTE else None
 
 
-def _aggregate(edges: Iterable[FlowEdge]) -> list[tuple[str, str, list[str]]]:
+def _aggregate(edges: Iterable[FlowEdge], words: SvgWords) -> list[tuple[str, str, list[str]]]:
     """(sender, recipient, amount lines) per pair: one line per token, totalled, with the transfer count."""
     totals: dict[tuple[str, str], dict[str, list]] = defaultdict(dict)
     for edge in edges:
@@ -80,7 +103,8 @@ def _aggregate(edges: Iterable[FlowEdge]) -> list[tuple[str, str, list[str]]]:
         entry[2] += 1
     arrows = []
     for (sender, recipient), per_token in sorted(totals.items()):
-        lines = [format_amount(total, first.decimals, first.symbol) + (f" ({count} tx)" if count > 1 else "")
+        lines = [format_amount(total, first.decimals, first.symbol)
+                 + (f" ({words.transactions(count)})" if count > 1 else "")
                  for _, (first, total, count) in sorted(per_token.items())]
         arrows.append((sender, recipient, lines))
     return arrows
@@ -124,20 +148,22 @@ def _heights(place: dict[str, tuple[int, int]], arrows: list) -> dict[str, int]:
     return tops
 
 
-def _box(node: FlowNode, x: int, y: int) -> list[str]:
+def _box(node: FlowNode, x: int, y: int, words: SvgWords) -> list[str]:
     fill, stroke = PALETTE.get(_colour_key(node) or "", UNLABELLED)
     width = 2.5 if node.role == "seed" else 1.2
     stroke = SEED_STROKE if node.role == "seed" else stroke
     dash = ' stroke-dasharray="5 3"' if node.role == "exchange_deposit" and node.category is None else ""
     title = node.label or _short(node.address)
-    detail = _short(node.address) if node.label else node.role.replace("_", " ")
+    role = words.roles.get(node.role, node.role.replace("_", " "))
+    detail = _short(node.address) if node.label else role
     if node.role == "exchange_deposit" and node.exchange and not node.label:
-        title, detail = f"Deposit: {node.exchange}", f"{_short(node.address)} · inferred"
+        title, detail = words.deposit(node.exchange), f"{_short(node.address)} · {words.inferred}"
     elif node.role in ("holder", "unexplored", "seed") and node.label:
-        detail = f"{_short(node.address)} · {node.role}"
+        detail = f"{_short(node.address)} · {role}"
     if node.truncated:
-        detail += " · more not shown"
-    tooltip = " — ".join(part for part in (node.address, node.label, node.category, node.role) if part)
+        detail += f" · {words.more_not_shown}"
+    category = words.categories.get(node.category, node.category) if node.category else None
+    tooltip = " — ".join(part for part in (node.address, node.label, category, role) if part)
     return [
         f'<g class="node"><title>{_text(tooltip)}</title>',
         f'<rect x="{x}" y="{y}" width="{BOX_WIDTH}" height="{BOX_HEIGHT}" rx="6" fill="{fill}" '
@@ -169,9 +195,9 @@ def _arrow(start: tuple[int, int], end: tuple[int, int], lines: list[str], stack
     return parts
 
 
-def render_flow_svg(graph: FlowGraph, *, title: str | None = None) -> str:
-    """The graph as an SVG document (a string), readable for about fifty addresses."""
-    arrows = _aggregate(graph.edges)
+def render_flow_svg(graph: FlowGraph, *, title: str | None = None, words: SvgWords = ENGLISH) -> str:
+    """The graph as an SVG document (a string), readable for about fifty addresses, in the words given."""
+    arrows = _aggregate(graph.edges, words)
     place = _layout(graph, arrows)
     tops = _heights(place, arrows)
     columns = max((column for column, _ in place.values()), default=0) + 1
@@ -199,11 +225,11 @@ def render_flow_svg(graph: FlowGraph, *, title: str | None = None) -> str:
         parts += _arrow((x1 + BOX_WIDTH, y1 + BOX_HEIGHT // 2), (x2, y2 + BOX_HEIGHT // 2), lines, stacked[recipient])
         stacked[recipient] += 16 * len(lines) + 4
     for node in sorted(graph.nodes, key=lambda item: place[item.address]):
-        parts += _box(node, *corner(node.address))
+        parts += _box(node, *corner(node.address), words)
     y = HEADER + graph_height + MARGIN
-    parts.append(f'<text x="{MARGIN}" y="{y + 12}" font-size="12" font-weight="600">Legend</text>')
-    entries = [(PALETTE[key], LEGEND_NAMES[key]) for key in legend]
-    entries += [(("#ffffff", SEED_STROKE), "Start (seed), thick border"), (UNLABELLED, "Unlabelled address")]
+    parts.append(f'<text x="{MARGIN}" y="{y + 12}" font-size="12" font-weight="600">{_text(words.legend)}</text>')
+    entries = [(PALETTE[key], words.categories.get(key, LEGEND_NAMES[key])) for key in legend]
+    entries += [(("#ffffff", SEED_STROKE), words.seed), (UNLABELLED, words.unlabelled)]
     for index, ((fill, stroke), name) in enumerate(entries, start=1):
         row_y = y + index * LEGEND_ROW
         parts.append(f'<rect x="{MARGIN}" y="{row_y}" width="14" height="14" rx="2" fill="{fill}" stroke="{stroke}"/>')

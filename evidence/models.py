@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
-from evidence.canonical import canonical_json, sha256_hex
+from evidence.canonical import CANONICAL_VERSION, canonical_json, sha256_hex
 from evidence.rpc import RpcReply
 
 # What a record was captured for; part of its canonical form.
@@ -26,7 +26,7 @@ def format_timestamp(moment: datetime) -> str:
 
 @dataclass(frozen=True)
 class RawRecord:
-    """One JSON-RPC response kept verbatim (result_json/error_json as the node sent them), before decoding."""
+    """One JSON-RPC answer before decoding: result_json/error_json as the node sent them, hashed in canonical form."""
 
     kind: str
     chain_id: int
@@ -50,12 +50,12 @@ class RawRecord:
         return record
 
     @classmethod
-    def from_canonical_json(cls, data: bytes | str) -> RawRecord:
+    def from_canonical_json(cls, data: bytes | str, version: int = CANONICAL_VERSION) -> RawRecord:
         """Rebuild a record from its stored canonical form (result/error text is then the canonical JSON)."""
         value = json.loads(data)
 
         def text(member: Any) -> str | None:
-            return None if member is None else canonical_json(member).decode("utf-8")
+            return None if member is None else canonical_json(member, version).decode("utf-8")
 
         return cls(
             kind=value["kind"], chain_id=value["chain_id"], method=value["method"], params=tuple(value["params"]),

@@ -1,7 +1,8 @@
-"""JSON-RPC over HTTP with batches, retries, failover, and every response kept verbatim.
+"""JSON-RPC over HTTP with batches, retries, failover, and each answer kept as the node sent it.
 
 Each call in a batch comes back as an RpcReply holding the exact JSON text of its ``result`` (or
-``error``) member as the node sent it, the endpoint's host (never the full URL: provider URLs carry
+``error``) member as the node sent it (evidence then stores its value in canonical form, see
+evidence/canonical.py), the endpoint's host (never the full URL: provider URLs carry
 API keys), the method and params, and the time the response arrived. A batch is all-or-nothing:
 either every call has a reply, or RpcError is raised after the last attempt on the last endpoint.
 """
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from evidence.canonical import CanonicalFormError, check_value
 from evidence.errors import RpcError
 
 # Per-item errors that mean "not now" rather than "no" (rate limits, timeouts, a node still indexing
@@ -309,13 +311,20 @@ class RpcClient:
             else:
                 raise _AttemptFailed("malformed JSON-RPC response (an item has neither result nor error)")
             error = json.loads(error_json) if error_json is not None else None
+            result = json.loads(result_json) if result_json is not None else None
+            try:
+                # What evidence cannot hash (an integer too large for RFC 8785, a lone surrogate) is a
+                # broken answer like a float is, not a record to fail on later.
+                check_value([result, error])
+            except CanonicalFormError as problem:
+                raise _AttemptFailed(f"malformed JSON-RPC response ({problem})") from None
             if _is_transient(error):
                 continue
             method, params = calls[index]
             replies[index] = RpcReply(
                 method=method, params=tuple(params), result_json=result_json, error_json=error_json,
                 source=self._hosts[endpoint], captured_at=captured_at,
-                result=json.loads(result_json) if result_json is not None else None, error=error,
+                result=result, error=error,
             )
             wanted.discard(index)
         return [index for index in pending if index in wanted]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 
 from casework import create_app
@@ -20,6 +21,13 @@ from casework.extensions import db, limiter
 pytest_plugins = ["tests.fixtures.chain", "tests.fixtures.factories", "tests.fixtures.mail", "tests.fixtures.browser"]
 
 POSTGRES_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL")
+
+# On a loaded machine one example can take seconds for no fault of the code: no deadline, no
+# too-slow health check, and 50 examples (Hypothesis's default is 100) where a test sets no count.
+# HYPOTHESIS_PROFILE=thorough runs 1,000 examples of each of those.
+settings.register_profile("casework", deadline=None, max_examples=50, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", settings.get_profile("casework"), max_examples=1_000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "casework"))
 
 
 def _base_config(tmp_path: Path, database_url: str) -> dict:

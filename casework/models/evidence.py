@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, func
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.extensions import db
 from casework.models.enums import RecordKind, TheftPattern, TransferKind
 from casework.models.types import UInt256, UTCDateTime, enum_column, utcnow
+from evidence.canonical import CANONICAL_VERSION
 
 
 class ImmutableRowError(RuntimeError):
@@ -24,6 +36,7 @@ class EvidenceRecord(db.Model):
         UniqueConstraint("case_id", "sequence", name="uq_evidence_records_sequence"),
         CheckConstraint("length(sha256) = 64", name="sha256_length"),
         CheckConstraint("length(chain_hash) = 64", name="chain_hash_length"),
+        CheckConstraint("canonical_version IN (1, 2)", name="canonical_version_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,6 +45,9 @@ class EvidenceRecord(db.Model):
     kind: Mapped[RecordKind] = mapped_column(enum_column(RecordKind, "record_kind", length=32))
     chain_id: Mapped[int | None] = mapped_column(Integer)
     canonical_json: Mapped[str] = mapped_column(Text)
+    # Which rules of evidence/canonical.py canonical_json follows: 2 (RFC 8785) for every record
+    # written now, 1 for records captured before (the column's default fills those in).
+    canonical_version: Mapped[int] = mapped_column(SmallInteger, default=CANONICAL_VERSION, server_default="1")
     source_host: Mapped[str | None] = mapped_column(String(255))
     source_method: Mapped[str | None] = mapped_column(String(64))
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

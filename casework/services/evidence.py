@@ -23,7 +23,7 @@ from casework.models import (
     TransferKind,
     User,
 )
-from evidence.canonical import GENESIS_CHAIN_HASH, EvidenceLink, chain_hash, verify_links
+from evidence.canonical import CANONICAL_VERSION, GENESIS_CHAIN_HASH, EvidenceLink, chain_hash, verify_links
 from evidence.models import Capture, Decoded, Movement, RawRecord
 from evidence.patterns import label_thefts
 
@@ -36,6 +36,7 @@ class Verification:
     checked: int
     first_bad_sequence: int | None = None
     reason: str | None = None
+    legacy_records: int = 0  # records in canonical form version 1 (captured before RFC 8785)
 
 
 def _lock_case(case: Case) -> None:
@@ -79,6 +80,7 @@ def append_records(
             kind=record.kind,
             chain_id=record.chain_id,
             canonical_json=canonical.decode("utf-8"),
+            canonical_version=CANONICAL_VERSION,
             source_host=record.source,
             source_method=record.method,
             captured_at=record.captured_at,
@@ -226,23 +228,27 @@ def case_records(case: Case) -> list[EvidenceRecord]:
 
 
 def verify_case(case: Case, *, refetch: Callable[[RawRecord], object | None] | None = None) -> Verification:
-    """Recompute every record's hash and the chain; with refetch, also compare each record's result
-    with what the chain returns now for the same method and params (blocks, receipts, transactions)."""
+    """Recompute every record's hash (in the canonical version it was written in) and the chain; with refetch,
+    also compare each record's result with what the chain returns now for the same method and params
+    (blocks, receipts, transactions)."""
     rows = case_records(case)
     for expected, row in enumerate(rows):
         if row.sequence != expected:
             return Verification(False, expected, expected, f"record {expected} is missing from the sequence.")
-    links = [EvidenceLink(row.canonical_json.encode("utf-8"), row.sha256, row.chain_hash) for row in rows]
+    links = [
+        EvidenceLink(row.canonical_json.encode("utf-8"), row.sha256, row.chain_hash, row.canonical_version)
+        for row in rows
+    ]
     result = verify_links(links)
     if not result.ok:
         return Verification(False, result.checked, result.first_bad_index, result.reason)
     if refetch is not None:
         for row in rows:
-            record = RawRecord.from_canonical_json(row.canonical_json)
+            record = RawRecord.from_canonical_json(row.canonical_json, row.canonical_version)
             if record.kind not in ("transaction", "receipt", "block") or record.result is None:
                 continue
             current = refetch(record)
             if json.dumps(current, sort_keys=True) != json.dumps(record.result, sort_keys=True):
                 reason = f"record {row.sequence} ({record.method}) differs from what the chain returns now."
                 return Verification(False, row.sequence, row.sequence, reason)
-    return Verification(True, len(rows))
+    return Verification(True, len(rows), legacy_records=sum(row.canonical_version == 1 for row in rows))

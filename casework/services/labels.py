@@ -10,18 +10,52 @@ from pathlib import Path
 
 from eth_utils import is_address
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from casework.extensions import db
 from casework.models import ANY_CHAIN, AddressLabel, Case, CaseAddress, User
+from casework.services import chains
 from casework.services.access import Permission, require
 from evidence import labels as evidence_labels
 
 HANDLER_SOURCE = "Casework handlers"
 
+# What each category of evidence/labels.py is called on staff pages; categories imported from
+# elsewhere that are not listed keep the name their file gave them.
+CATEGORY_TITLES = {
+    "exchange_hot_wallet": _l("Exchange hot wallet"),
+    "exchange": _l("Exchange"),
+    "exchange_deposit": _l("Exchange deposit address"),
+    "bridge": _l("Bridge"),
+    "mixer": _l("Mixer"),
+    "blacklisted": _l("Blacklisted"),
+    "dex": _l("Decentralised exchange (DEX)"),
+    "defi": _l("DeFi protocol"),
+    "token_contract": _l("Token contract"),
+    "issuer": _l("Token issuer"),
+    "attacker": _l("Attacker"),
+    "scam": _l("Scam"),
+    "sanctioned": _l("Sanctioned"),
+    "victim": _l("Victim"),
+    "unknown": _l("Unknown"),
+}
+
 
 class LabelError(ValueError):
     """A label cannot be saved as given; the message says why."""
+
+
+@dataclass(frozen=True)
+class LabelLine:
+    """One label as the labels page shows it."""
+
+    address: str
+    name: str
+    category: str
+    chain: str
+    source: str
+    confidence_pct: int
 
 
 @dataclass(frozen=True)
@@ -105,15 +139,32 @@ def label_book(chain_id: int, addresses: Iterable[str] | None = None) -> evidenc
     return evidence_labels.LabelBook(_as_evidence(row) for row in db.session.scalars(query))
 
 
-def search(actor: User, text: str = "", limit: int = 200) -> list[AddressLabel]:
+def category_title(category: str) -> str:
+    """A category's name in the reader's language (an imported category without a title: as imported)."""
+    return str(CATEGORY_TITLES.get(category, category))
+
+
+def category_choices() -> list[tuple[str, str]]:
+    """The known categories as (value, title) pairs, by title in the reader's language."""
+    return sorted(((code, str(title)) for code, title in CATEGORY_TITLES.items()), key=lambda item: item[1])
+
+
+def search(actor: User, text: str = "", limit: int = 200) -> list[LabelLine]:
     """Labels whose address, name or category contains text (all staff may read labels)."""
     require(actor, Permission.VIEW_CASES)
     query = select(AddressLabel).order_by(AddressLabel.name, AddressLabel.address).limit(limit)
     if text.strip():
         pattern = f"%{text.strip().lower()}%"
+        # A category can be searched for by its title in the reader's language too.
+        titled = [code for code, title in CATEGORY_TITLES.items() if text.strip().lower() in str(title).lower()]
         query = query.where(or_(AddressLabel.address.like(pattern), AddressLabel.name.ilike(pattern),
-                                AddressLabel.category.like(pattern)))
-    return list(db.session.scalars(query))
+                                AddressLabel.category.like(pattern), AddressLabel.category.in_(titled)))
+    return [
+        LabelLine(row.address, row.name, category_title(row.category),
+                  _("any") if row.chain_id == ANY_CHAIN else chains.chain_name(row.chain_id), row.source,
+                  row.confidence_pct)
+        for row in db.session.scalars(query)
+    ]
 
 
 def other_cases(case: Case) -> dict[str, list[str]]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, select
 
 from casework.extensions import db
@@ -113,7 +114,8 @@ def store_discovery(case: Case, plan: DiscoveryPlan, discoveries: list[Discovery
         found += len(evidence_service.store_movements(case, discovery.candidates, stored))
     CaseEvent.record(case, actor, EventKind.DISCOVERY, summary=f"{found} outgoing transfers found",
                      chain_id=chain.chain_id, since=plan.since.isoformat(), until=plan.until.isoformat())
-    return _("%(n)d outgoing transfers and approvals found: confirm which are the theft.", n=found)
+    return ngettext("%(num)d outgoing transfer or approval found: confirm whether it is the theft.",
+                    "%(num)d outgoing transfers and approvals found: confirm which are the theft.", found)
 
 
 def confirm_theft(case: Case, transfer_id: int, *, actor: User) -> Transfer:
@@ -187,7 +189,8 @@ def store_trace(case: Case, plan: TracePlan, graph: FlowGraph | None, actor: Use
     proposals = propose_referrals(case, graph.proposals)
     CaseEvent.record(case, actor, EventKind.TRACE, summary=f"{len(graph.edges)} hops, {proposals} freeze proposals",
                      chain_id=chain.chain_id, trace_run_id=run.id)
-    return _("%(hops)d hops traced; %(n)d freeze requests proposed.", hops=len(graph.edges), n=proposals)
+    return _("%(hops)s; %(proposals)s.", hops=ngettext("%(num)d hop traced", "%(num)d hops traced", len(graph.edges)),
+             proposals=ngettext("%(num)d freeze request proposed", "%(num)d freeze requests proposed", proposals))
 
 
 def _store_graph(case: Case, graph: FlowGraph, stored: dict, actor: User | None) -> TraceRun:

@@ -8,9 +8,8 @@ from flask_login import current_user, login_required
 
 from casework.extensions import db
 from casework.models import Case
+from casework.services import case_page, thread
 from casework.services import cases as case_service
-from casework.services import thread
-from casework.services.access import Permission, can
 from casework.services.portal import PortalError
 from forms.portal import MessageForm, NoteForm
 
@@ -20,17 +19,16 @@ bp = Blueprint("console", __name__, url_prefix="/staff")
 @bp.get("/cases")
 @login_required
 def cases():
-    return render_template("web/console/cases.html", cases=case_service.queue_for(current_user))
+    return render_template("web/console/cases.html", cases=case_page.queue_page(current_user))
 
 
 def _case_page(case: Case, *, reply_form: MessageForm | None = None, note_form: NoteForm | None = None,
                status: int = 200):
     return render_template(
         "web/console/case.html",
-        case=case,
+        page=case_page.case_page(current_user, case.reference),
         reply_form=reply_form or MessageForm(formdata=None, prefix="reply"),
         note_form=note_form or NoteForm(formdata=None, prefix="note"),
-        can_work_case=can(current_user, Permission.WORK_CASES),
     ), status
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 
-from flask import Blueprint, Response, abort, flash, redirect, url_for
+from flask import Blueprint, Response, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -14,11 +14,9 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField
 from wtforms.validators import DataRequired, NumberRange
 
 from casework.extensions import db
-from casework.models import Case, EvidenceJob, JobStatus, TraceRun
+from casework.models import Case, EvidenceJob, JobStatus
+from casework.services import case_page, chains, jobs, tracing
 from casework.services import cases as case_service
-from casework.services import chains, jobs, tracing
-from evidence.graph_svg import render_flow_svg
-from evidence.trace import FlowGraph
 
 bp = Blueprint("evidence", __name__, url_prefix="/staff/cases/<reference>/evidence")
 
@@ -148,11 +146,7 @@ def confirm(reference: str, transfer_id: int):
 @bp.get("/graph/<int:run_id>.svg")
 @login_required
 def graph(reference: str, run_id: int):
-    case = case_service.get_for(current_user, reference)
-    run = db.session.get(TraceRun, run_id)
-    if run is None or run.case_id != case.id:
-        abort(404)
-    svg = render_flow_svg(FlowGraph.from_dict(run.graph), title=f"{case.reference} · {chains.chain_name(run.chain_id)}")
+    svg = case_page.flow_graph_svg(current_user, reference, run_id)
     # Shown through <img>, where nothing in it can run; it needs no other resource.
     policy = "default-src 'none'"
     return Response(svg, mimetype="image/svg+xml", headers={"Content-Security-Policy": policy})

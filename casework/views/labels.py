@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
@@ -14,20 +15,20 @@ from casework.extensions import db
 from casework.models import ANY_CHAIN
 from casework.services import chains
 from casework.services import labels as label_service
-from evidence.labels import CATEGORIES
 
 bp = Blueprint("labels", __name__, url_prefix="/staff/labels")
 
 
 class LabelForm(FlaskForm):
     address = StringField(_l("Address"), validators=[DataRequired(), Length(max=64)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    category = SelectField(_l("Category"), choices=sorted(CATEGORIES))
+    name = StringField(lazy_pgettext("address label", "Name"), validators=[DataRequired(), Length(max=200)])
+    category = SelectField(_l("Category"))
     chain_id = SelectField(_l("Chain"), coerce=int)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.chain_id.choices = [(ANY_CHAIN, _("Every EVM chain"))] + [(c.chain_id, c.name) for c in chains.registry()]
+        self.category.choices = label_service.category_choices()
 
 
 @bp.route("", methods=["GET", "POST"])

@@ -2,6 +2,7 @@
 retries and failover, and no partial evidence on failure; one way to claim a job, leases that fence a
 worker that lost its job, no transaction held across network calls. Against the real anvil devnet."""
 
+import hashlib
 import itertools
 import json
 import threading
@@ -9,6 +10,7 @@ import time
 from datetime import timedelta
 
 import pytest
+import rfc8785
 from sqlalchemy import func, select, text
 
 from casework.extensions import db
@@ -157,6 +159,68 @@ def test_verify_command_passes_then_names_the_first_tampered_record(app, phishin
     bad = runner.invoke(args=["evidence", "verify", phishing_case.reference])
     assert bad.exit_code == 1
     assert f"record {target.sequence}" in bad.output
+
+
+def test_a_stored_record_is_rehashed_with_the_rfc8785_package_alone(app, phishing_case):
+    jobs.capture_reported(phishing_case, actor=None)
+    db.session.commit()
+    jobs.run_due_jobs()
+    rows = db.session.execute(
+        text("SELECT canonical_json, sha256, chain_hash, canonical_version FROM evidence_records "
+             "WHERE case_id = :id ORDER BY sequence"), {"id": phishing_case.id}
+    ).all()
+    assert rows
+    previous = "0" * 64
+    for stored, sha256, chain_hash, version in rows:
+        assert version == 2
+        assert rfc8785.dumps(json.loads(stored)) == stored.encode("utf-8")
+        assert hashlib.sha256(stored.encode("utf-8")).hexdigest() == sha256
+        previous = hashlib.sha256((previous + sha256).encode("ascii")).hexdigest()
+        assert previous == chain_hash
+
+
+def _append_legacy_record(case: Case, canonical: str) -> EvidenceRecord:
+    """A record as the first canonical version wrote it, chained after the case's last record."""
+    last = db.session.scalars(
+        select(EvidenceRecord).where(EvidenceRecord.case_id == case.id).order_by(EvidenceRecord.sequence.desc())
+    ).first()
+    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    row = EvidenceRecord(
+        case_id=case.id, sequence=last.sequence + 1 if last else 0, kind="receipt", chain_id=1,
+        canonical_json=canonical, canonical_version=1, source_host="rpc.example.org",
+        source_method="eth_getTransactionReceipt", sha256=digest,
+        chain_hash=hashlib.sha256(((last.chain_hash if last else "0" * 64) + digest).encode("ascii")).hexdigest(),
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def test_records_in_the_first_canonical_form_still_verify_and_tampering_is_named(app, phishing_case):
+    jobs.capture_reported(phishing_case, actor=None)
+    db.session.commit()
+    jobs.run_due_jobs()
+    # Keys sorted by code point: version 1 bytes that RFC 8785 would order differently.
+    legacy = json.dumps({"captured_at": "2026-11-23T15:04:05.000060Z", "chain_id": 1, "error": None,
+                         "kind": "receipt", "method": "eth_getTransactionReceipt", "params": ["0x" + "ab" * 32],
+                         "result": {"\ufb33": "0x1", "\U0001f600": "0x0"}, "source": "rpc.example.org"},
+                        sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert rfc8785.dumps(json.loads(legacy)) != legacy.encode()
+    row = _append_legacy_record(phishing_case, legacy)
+    _append_legacy_record(phishing_case, legacy.replace("0x1", "0x2"))
+    runner = app.test_cli_runner()
+    ok = runner.invoke(args=["evidence", "verify", phishing_case.reference])
+    assert ok.exit_code == 0, ok.output
+    assert "2 in the canonical form before RFC 8785" in ok.output
+    db.session.execute(
+        text("UPDATE evidence_records SET canonical_json = replace(canonical_json, '\"0x1\"', '\"0x9\"') "
+             "WHERE id = :id"),
+        {"id": row.id},
+    )
+    db.session.commit()
+    bad = runner.invoke(args=["evidence", "verify", phishing_case.reference])
+    assert bad.exit_code == 1
+    assert f"record {row.sequence}" in bad.output
 
 
 def test_a_dead_rpc_endpoint_fails_over_to_the_next_url(app, devnet, phishing_case):

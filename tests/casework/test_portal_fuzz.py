@@ -27,7 +27,7 @@ FIELDS = {
         "tx-chain_id": st.one_of(st.just("1"), TEXT), "tx-tx_hash": TEXT, "tx-note": TEXT,
     }),
 }
-FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
 @pytest.fixture

@@ -39,8 +39,7 @@ STEP_POST = st.tuples(
 )
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow])
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(posts=st.lists(STEP_POST, min_size=1, max_size=4), finish=st.booleans())
 def test_no_input_to_any_step_causes_a_server_error(client, posts, finish):
     if client.get("/report/step/7").status_code != 200:

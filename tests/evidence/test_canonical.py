@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
 
 from evidence.canonical import (
     GENESIS_CHAIN_HASH,
+    LEGACY_SORTED_JSON,
+    MAX_EXACT_INTEGER,
     CanonicalFormError,
     EvidenceLink,
     canonical_json,
@@ -23,8 +28,9 @@ from evidence.canonical import (
 from evidence.models import Capture, RawRecord
 from evidence.rpc import RpcReply
 
+SAFE_INTEGERS = st.integers(-MAX_EXACT_INTEGER, MAX_EXACT_INTEGER)
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(),
+    st.none() | st.booleans() | SAFE_INTEGERS | st.text(),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
     max_leaves=20,
 )
@@ -38,15 +44,67 @@ def sample_record(result_json: str = '{"status": "0x1", "logs": []}') -> RawReco
 
 
 def test_canonical_form_is_sorted_compact_utf8() -> None:
-    value = {"b": [1, True, None], "a": {"y": "é\n\"", "x": -10**30}, "A": ""}
-    expected = '{"A":"","a":{"x":-1000000000000000000000000000000,"y":"é\\n\\""},"b":[1,true,null]}'
+    value = {"b": [1, True, None], "a": {"y": "é\n\"", "x": -MAX_EXACT_INTEGER}, "A": ""}
+    expected = '{"A":"","a":{"x":-9007199254740991,"y":"é\\n\\""},"b":[1,true,null]}'
     assert canonical_json(value) == expected.encode()
 
 
-@pytest.mark.parametrize("value", [1.5, {"a": [0.0]}, float("nan"), {1: "non-string key"}, {"a": b"bytes"}])
+# RFC 8785 section 3.2.3: keys are sorted by their UTF-16 code units, so the emoji (a surrogate
+# pair, D83D DE00) sorts before U+FB33, where sorting by code point would put it last.
+RFC8785_SORTING_INPUT = {
+    "\u20ac": "Euro Sign",
+    "\r": "Carriage Return",
+    "\ufb33": "Hebrew Letter Dalet With Dagesh",
+    "1": "One",
+    "\U0001f600": "Emoji: Grinning Face",
+    "\u0080": "Control",
+    "\u00f6": "Latin Small Letter O With Diaeresis",
+}
+RFC8785_SORTED_KEYS = ["\r", "1", "\u0080", "\u00f6", "\u20ac", "\U0001f600", "\ufb33"]
+
+
+def test_keys_are_sorted_as_rfc8785_sorts_them() -> None:
+    assert list(json.loads(canonical_json(RFC8785_SORTING_INPUT))) == RFC8785_SORTED_KEYS
+
+
+def test_the_rfc8785_example_without_its_fractions_gives_the_rfc_bytes() -> None:
+    # RFC 8785 section 3.2.2, with its "numbers" member reduced to what evidence carries (integers).
+    value = json.loads(
+        '{"numbers": [0, -0, 9007199254740991, -9007199254740991, 1E2],'
+        ' "string": "\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/",'
+        ' "literals": [null, true, false]}',
+        parse_float=lambda text: int(float(text)),
+    )
+    assert canonical_json(value) == (
+        '{"literals":[null,true,false],"numbers":[0,0,9007199254740991,-9007199254740991,100],'
+        '"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}'
+    ).encode()
+
+
+@pytest.mark.parametrize("value", [
+    1.5, {"a": [0.0]}, float("nan"), {1: "non-string key"}, {"a": b"bytes"},
+    2**53, -(2**53), {"result": 10**30}, "\ud800 lone surrogate", {"\udfff": 1},
+])
 def test_values_without_a_canonical_form_are_refused(value: object) -> None:
     with pytest.raises(CanonicalFormError):
         canonical_json(value)
+
+
+@given(JSON_VALUES)
+def test_the_canonical_form_is_what_any_rfc8785_implementation_writes(value: object) -> None:
+    assert canonical_json(value) == rfc8785.dumps(value)
+
+
+def test_records_of_the_first_version_keep_their_form() -> None:
+    value = {"\ufb33": 1, "\U0001f600": 10**30}
+    expected = '{"\ufb33":1,"\U0001f600":1000000000000000000000000000000}'
+    assert canonical_json(value, LEGACY_SORTED_JSON) == expected.encode()
+    legacy = EvidenceLink(canonical_json(value, LEGACY_SORTED_JSON), "", "", LEGACY_SORTED_JSON)
+    digest = hashlib.sha256(legacy.canonical).hexdigest()
+    legacy = replace(legacy, sha256=digest, chain_hash=chain_hash(GENESIS_CHAIN_HASH, digest))
+    assert verify_links([legacy]).ok
+    # The same bytes claimed to be RFC 8785 are not: the keys are out of order and the integer too large.
+    assert verify_links([replace(legacy, version=2)]).first_bad_index == 0
 
 
 @given(JSON_VALUES)
@@ -55,7 +113,7 @@ def test_canonical_form_is_a_fixed_point(value: object) -> None:
     assert canonical_json(json.loads(once)) == once
 
 
-@given(st.dictionaries(st.text(), st.integers(), min_size=2), st.randoms())
+@given(st.dictionaries(st.text(), SAFE_INTEGERS, min_size=2), st.randoms())
 def test_key_order_does_not_matter(value: dict, random: object) -> None:
     items = list(value.items())
     random.shuffle(items)
@@ -138,3 +196,12 @@ def test_a_chain_continues_from_a_previous_chain_hash() -> None:
     assert verify_links(head + tail).ok
     assert verify_links(tail, previous=head[-1].chain_hash).ok
     assert not verify_links(tail).ok
+
+
+def test_the_worked_example_in_docs_evidence_is_true() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "evidence.md").read_text(encoding="utf-8")
+    record = re.search(r"RECORD='([^']+)'", docs).group(1)
+    sha256, chained = re.findall(r"^([0-9a-f]{64})  -", docs, re.MULTILINE)
+    assert canonical_json(json.loads(record)) == record.encode() == sample_record().canonical_json()
+    assert hashlib.sha256(record.encode()).hexdigest() == sha256
+    assert chain_hash(GENESIS_CHAIN_HASH, sha256) == chained

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -276,15 +275,13 @@ def test_staging_again_on_the_same_node_is_refused(w3: Web3, staged_thefts: Stag
         stage_thefts(w3)
 
 
-def test_fresh_node_lacks_the_scenario_until_staged_quickly_with_the_same_addresses(staged_thefts: StagedScenario):
+def test_fresh_node_lacks_the_scenario_until_staged_with_the_same_addresses(staged_thefts: StagedScenario):
+    # How long staging takes is measured in bench/inputs.py.
     with start_anvil() as node:
         fresh = Web3(Web3.HTTPProvider(node.rpc_url))
         assert scenario_is_on_chain(fresh, staged_thefts) is False
-        started = time.monotonic()
         restaged = stage_thefts(fresh)
-        elapsed = time.monotonic() - started
         assert scenario_is_on_chain(fresh, restaged) is True
-    assert elapsed < 5.0
     assert restaged.token.address == staged_thefts.token.address
     assert [t.parties for t in restaged.thefts] == [t.parties for t in staged_thefts.thefts]
     assert restaged.labels == staged_thefts.labels

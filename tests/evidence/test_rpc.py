@@ -166,3 +166,11 @@ def test_a_node_behind_the_head_is_asked_again_then_reported() -> None:
     with pytest.raises(RpcError, match="1 call\\(s\\) answered with a temporary error"):
         client.call("eth_call", [{"to": "0x" + "11" * 20, "data": SELECTOR_SYMBOL}, "0x10"])
     assert client.http_requests == FAST_RETRY.attempts
+
+
+@pytest.mark.parametrize("error", [{"code": 2**60, "message": "too big to hash exactly"},
+                                   {"code": -32000, "message": "lone \ud800 surrogate"}])
+def test_an_answer_evidence_cannot_hash_is_a_malformed_response(error: dict) -> None:
+    client = RpcClient(["http://node.example"], retry=FAST_RETRY, session=CannedSession(error))
+    with pytest.raises(RpcError, match="malformed JSON-RPC response"):
+        client.call("eth_getTransactionReceipt", ["0x" + "ab" * 32])

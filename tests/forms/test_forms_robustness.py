@@ -1,9 +1,12 @@
-"""Whatever a victim types, the validators and the secret guard answer with InvalidInput or a result, and quickly."""
+"""Whatever a victim types, the validators and the secret guard answer with InvalidInput or a result.
 
-import time
+How fast they answer 100 KB pastes is measured in bench/inputs.py, not here: a loaded machine would make
+a time limit in a test fail for no fault of the code.
+"""
+
 from datetime import datetime
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forms.phrases import CHINESE, ENGLISH
@@ -103,23 +106,20 @@ def test_time_conversion_raises_nothing_but_invalid_input_for_any_zone_name(loca
     accepts_or_refuses(to_utc, local, zone)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20)
 @given(st.one_of(TEXT, st.text(min_size=1, max_size=500)).filter(bool))
-def test_guard_reads_100_kb_of_any_text_in_well_under_a_second(chunk: str) -> None:
+def test_guard_reads_100_kb_of_any_text(chunk: str) -> None:
     text = (chunk * (100_000 // len(chunk) + 1))[:100_000]
-    started = time.perf_counter()
-    find_secrets(text)
-    assert time.perf_counter() - started < 1.0
+    findings = find_secrets(text)
+    assert all(0 <= finding.start < finding.end <= len(text) for finding in findings)
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=10)
 @given(st.sampled_from(["9", "1,", ".", "0x", "a", "e", "+86 1", "@", "的 "]))
-def test_a_100_kb_paste_into_any_field_is_answered_quickly(piece: str) -> None:
+def test_a_100_kb_paste_into_any_field_is_answered(piece: str) -> None:
     text = piece * (100_000 // len(piece))
-    started = time.perf_counter()
     for function in (normalize_evm_address, normalize_tx_hash, split_tx_hashes, parse_time_zone, normalize_email):
         accepts_or_refuses(function, text)
     accepts_or_refuses(parse_amount, text, 18)
     accepts_or_refuses(normalize_phone, text, "CN")
     accepts_or_refuses(check_text_length, text, max_chars=10_000)
-    assert time.perf_counter() - started < 1.0

@@ -1,0 +1,320 @@
+"""The staff queue and case page as plain values (view-models), and the fund-flow graph the case page shows.
+
+Each checks the reader's access here, as every service does: a template receives QueueLine or CasePage
+values and never runs a query, and the graph view receives the SVG text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from sqlalchemy import select
+from werkzeug.exceptions import NotFound
+
+from casework.extensions import db
+from casework.i18n import LANGUAGES
+from casework.models import AddressRole, Case, MessageAuthor, TraceRun, Transfer, TransferKind, User
+from casework.services import cases as case_service
+from casework.services import chains, jobs, labels, tracing
+from casework.services import evidence as evidence_service
+from casework.services.access import Permission, can
+from casework.services.report_answers import country_name
+from casework.web import format_amount
+from evidence.graph_svg import SvgWords, render_flow_svg
+from evidence.trace import FlowGraph
+
+# Who acted, when it was not a named staff member (CaseEvent.actor_label).
+ACTORS = {"victim": _l("the victim"), "system": _l("the system"), "staff": _l("staff")}
+UNLIMITED_ALLOWANCE = 2**256 - 1
+
+
+@dataclass(frozen=True)
+class VictimFacts:
+    name: str
+    email: str | None
+    country: str | None
+    language: str
+
+
+@dataclass(frozen=True)
+class LossLine:
+    amount: str
+    symbol: str
+    token_address: str | None
+    chain: str
+
+
+@dataclass(frozen=True)
+class AddressLine:
+    role: str
+    address: str
+    chain: str
+    label: str
+
+
+@dataclass(frozen=True)
+class TransactionLine:
+    tx_hash: str
+    chain: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class ChainChoice:
+    chain_id: int
+    name: str
+    named_by_victim: bool
+
+
+@dataclass(frozen=True)
+class ReferralLine:
+    kind: str
+    target_name: str
+    status: str
+    amount: str | None
+    target_address: str | None
+    follow_up_due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class JobLine:
+    id: int
+    kind: str
+    status: str
+    progress: str
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class TransferLine:
+    id: int
+    block_time: datetime
+    kind: str
+    failed: bool
+    pattern: str | None
+    approval_tx_hash: str | None
+    amount: str
+    from_address: str
+    to_address: str
+    tx_hash: str
+    reported: bool
+    can_confirm: bool
+
+
+@dataclass(frozen=True)
+class EvidenceSection:
+    chains: list[ChainChoice]
+    discover_since: date
+    discover_until: date
+    records: int
+    latest_chain_hash: str | None
+    referrals: list[ReferralLine]
+    trace_run_id: int | None
+    elsewhere: dict[str, list[str]]
+    jobs: list[JobLine]
+    transfers: list[TransferLine]
+
+
+@dataclass(frozen=True)
+class ThreadEntry:
+    from_victim: bool
+    author: str
+    created_at: datetime
+    body: str
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    created_at: datetime
+    title: str
+    summary: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """Everything the staff case page shows, as plain values in the reader's language."""
+
+    reference: str
+    status: str
+    resolution: str | None
+    priority_code: str
+    priority: str
+    incident: str
+    wallet_app: str | None
+    incident_at: datetime | None
+    victim_timezone: str | None
+    submitted_at: datetime
+    handler: str | None
+    statement: str
+    victim: VictimFacts | None
+    losses: list[LossLine]
+    addresses: list[AddressLine]
+    transactions: list[TransactionLine]
+    evidence: EvidenceSection
+    messages: list[ThreadEntry]
+    notes: list[ThreadEntry]
+    timeline: list[TimelineEntry]
+    can_work_case: bool
+
+
+@dataclass(frozen=True)
+class QueueLine:
+    """One case in the staff queue."""
+
+    reference: str
+    priority_code: str
+    priority: str
+    status: str
+    incident: str
+    losses: list[str]
+    submitted_at: datetime
+    handler: str | None
+
+
+def queue_page(user: User) -> list[QueueLine]:
+    """The open cases user may see, most urgent first, as the queue page shows them."""
+    return [
+        QueueLine(
+            reference=case.reference, priority_code=case.priority.value, priority=case.priority.title,
+            status=case.status.title, incident=case.incident_type.title,
+            losses=[_amount(loss.amount_raw, loss.decimals, loss.asset_symbol) for loss in case.losses],
+            submitted_at=case.submitted_at,
+            handler=case.assigned_handler.display_name if case.assigned_handler else None,
+        )
+        for case in case_service.queue_for(user)
+    ]
+
+
+def _amount(raw: int, decimals: int | None, symbol: str | None) -> str:
+    number = format_amount(raw, decimals) if decimals is not None else str(raw)
+    return f"{number} {symbol}" if symbol else number
+
+
+def _transfer_line(transfer: Transfer, victims: set[str], reported: set[str]) -> TransferLine:
+    if transfer.kind is TransferKind.APPROVAL and transfer.amount_raw == UNLIMITED_ALLOWANCE:
+        amount = f"{_('unlimited')} {transfer.symbol or ''}".strip()
+    else:
+        amount = _amount(transfer.amount_raw, transfer.decimals, transfer.symbol)
+    is_reported = transfer.tx_hash in reported
+    return TransferLine(
+        id=transfer.id, block_time=transfer.block_time, kind=transfer.kind.title, failed=transfer.tx_status == 0,
+        pattern=transfer.pattern.title if transfer.pattern else None,
+        approval_tx_hash=transfer.approval_tx_hash if transfer.pattern else None, amount=amount,
+        from_address=transfer.from_address, to_address=transfer.to_address, tx_hash=transfer.tx_hash,
+        reported=is_reported, can_confirm=transfer.from_address in victims and not is_reported,
+    )
+
+
+def _evidence(case: Case) -> EvidenceSection:
+    head = evidence_service.last_record(case)
+    trace_run = tracing.latest_trace(case)
+    reported = {tx.tx_hash for tx in case.transactions}
+    victims = {a.address for a in case.addresses if a.role is AddressRole.VICTIM}
+    named = set(case.chain_ids)
+    return EvidenceSection(
+        chains=[ChainChoice(c.chain_id, c.name, c.chain_id in named) for c in chains.registry()],
+        discover_since=((case.incident_at or case.submitted_at) - timedelta(days=1)).date(),
+        discover_until=case.submitted_at.date(),
+        records=head.sequence + 1 if head else 0,
+        latest_chain_hash=head.chain_hash if head else None,
+        referrals=[
+            ReferralLine(
+                kind=r.kind.title, target_name=r.target_name, status=r.status.title,
+                amount=_amount(r.amount_raw, r.decimals or 0, r.symbol) if r.amount_raw is not None else None,
+                target_address=r.target_address, follow_up_due_at=r.follow_up_due_at,
+            )
+            for r in case.referrals
+        ],
+        trace_run_id=trace_run.id if trace_run else None,
+        elsewhere=labels.other_cases(case),
+        jobs=[
+            JobLine(job.id, job.kind.title, job.status.title, job.progress, job.last_error)
+            for job in jobs.jobs_for(case)
+        ],
+        transfers=[_transfer_line(t, victims, reported) for t in evidence_service.transfers_for(case)],
+    )
+
+
+def _staff_name(user: User | None) -> str:
+    return user.display_name if user is not None else _("Staff")
+
+
+def case_page(user: User, reference: str) -> CasePage:
+    """The case page of reference for user, or AccessDenied / NotFound (as cases.get_for)."""
+    case = case_service.get_for(user, reference)
+    reporter = case.reporter
+    return CasePage(
+        reference=case.reference,
+        status=case.status.title,
+        resolution=case.resolution.title if case.resolution else None,
+        priority_code=case.priority.value,
+        priority=case.priority.title,
+        incident=case.incident_type.title,
+        wallet_app=case.wallet_app,
+        incident_at=case.incident_at,
+        victim_timezone=case.victim_timezone,
+        submitted_at=case.submitted_at,
+        handler=case.assigned_handler.display_name if case.assigned_handler else None,
+        statement=case.summary or "",
+        victim=VictimFacts(
+            name=reporter.name, email=reporter.email, country=country_name(reporter.country) or None,
+            language=str(LANGUAGES.get(reporter.preferred_language, reporter.preferred_language)),
+        ) if reporter else None,
+        losses=[
+            LossLine(_amount(loss.amount_raw, loss.decimals, None), loss.asset_symbol, loss.token_address,
+                     chains.chain_name(loss.chain_id))
+            for loss in case.losses
+        ],
+        addresses=[
+            AddressLine(a.role.title, a.address, chains.chain_name(a.chain_id), a.label or "") for a in case.addresses
+        ],
+        transactions=[TransactionLine(tx.tx_hash, chains.chain_name(tx.chain_id), tx.note) for tx in case.transactions],
+        evidence=_evidence(case),
+        messages=[
+            ThreadEntry(
+                from_victim=m.author_kind is MessageAuthor.VICTIM,
+                author=_("Victim") if m.author_kind is MessageAuthor.VICTIM else _staff_name(m.author),
+                created_at=m.created_at, body=m.body,
+            )
+            for m in case.messages
+        ],
+        notes=[ThreadEntry(False, n.author.display_name, n.created_at, n.body) for n in case.notes],
+        timeline=[
+            TimelineEntry(e.created_at, e.title, e.summary or "",
+                          e.actor.display_name if e.actor else str(ACTORS.get(e.actor_label, e.actor_label)))
+            for e in case.events
+        ],
+        can_work_case=can(user, Permission.WORK_CASES),
+    )
+
+
+def flow_graph_svg(user: User, reference: str, run_id: int) -> str:
+    """The SVG of one trace run of the case, for a user who may see the case; NotFound for another case's run."""
+    case = case_service.get_for(user, reference)
+    run = db.session.scalar(select(TraceRun).where(TraceRun.id == run_id, TraceRun.case_id == case.id))
+    if run is None:
+        raise NotFound(_("This case has no such trace."))
+    title = f"{case.reference} · {chains.chain_name(run.chain_id)}"
+    return render_flow_svg(FlowGraph.from_dict(run.graph), title=title, words=_graph_words())
+
+
+def _graph_words() -> SvgWords:
+    return SvgWords(
+        legend=_("Legend"),
+        seed=_("Start (seed), thick border"),
+        unlabelled=_("Unlabelled address"),
+        deposit=lambda exchange: _("Deposit: %(exchange)s", exchange=exchange),
+        inferred=_("inferred"),
+        more_not_shown=_("more not shown"),
+        transactions=lambda count: ngettext("%(num)d transaction", "%(num)d transactions", count),
+        categories={code: labels.category_title(code) for code in labels.CATEGORY_TITLES},
+        roles={
+            "seed": _("start"), "endpoint": _("endpoint"), "exchange_deposit": _("exchange deposit address"),
+            "intermediary": _("intermediary"), "holder": _("holds the funds"), "unexplored": _("not followed further"),
+        },
+    )
