@@ -40,7 +40,7 @@ CHECKS = {
     'case_events': ('action', 'ck_case_events_event_kind',
                     ('submitted', 'status', 'assigned', 'message', 'note', 'evidence', 'discovery',
                      'theft_confirmed', 'trace', 'information_added', 'address_added', 'transaction_added',
-                     'file_added', 'report_downloaded')),
+                     'file_added', 'report_downloaded', 'access_link_replaced')),
 }
 
 # Another row `o` for the same movement as the row of `transfers` named `t`.
