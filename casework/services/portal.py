@@ -257,12 +257,11 @@ def add_transaction(case: Case, chain_id: int, tx_hash: str, note: str = "") -> 
 
 def add_file(case: Case, upload: FileStorage) -> CaseFile:
     """A file (screenshot, chat export, PDF), checked and stored by the upload service and attached to the case."""
-    already_there = {attached.id for attached in uploads.files_of_case(case)}
     try:
-        attached = uploads.store_upload(upload.stream, upload.filename, case=case)
+        attached, new = uploads.store_upload(upload.stream, upload.filename, case=case)
     except uploads.UploadRejected as error:
         raise PortalError(error.message) from None
-    if attached.id in already_there:
+    if not new:
         raise PortalError(_("This file is already on your case."))
     CaseEvent.record(case, None, EventKind.FILE_ADDED, actor_label=VICTIM, name=attached.original_name,
                      sha256=attached.sha256)

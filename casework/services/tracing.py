@@ -46,7 +46,7 @@ from evidence.trace import FlowGraph, FreezeProposal, Seed, trace_funds
 DEFAULT_DEPTH = 4
 DEFAULT_BREADTH = 5
 FREEZE_FOLLOW_UP = timedelta(hours=24)
-# The note on a transaction confirm_theft adds: stored as this code, shown to the victim in their language.
+# The note on a transaction confirm_theft adds: stored as this code, shown in the reader's language.
 HANDLER_CONFIRMED_NOTE = "confirmed by a handler"
 
 # How a traced node's role becomes the role of a case address.
@@ -64,6 +64,12 @@ CATEGORY_ROLES = {
 
 def _addresses(case: Case, chain_id: int, role: AddressRole) -> list[str]:
     return [a.address for a in case.addresses if a.chain_id == chain_id and a.role is role]
+
+
+def transaction_note(note: str | None) -> str:
+    """A reported transaction's note as shown to staff and victim: the handler-confirmed marker in the reader's
+    language, the victim's own note as written."""
+    return _("confirmed by a handler") if note == HANDLER_CONFIRMED_NOTE else note or ""
 
 
 def _add_case_address(case: Case, chain_id: int, address: str, role: AddressRole, label: str | None) -> bool:

@@ -23,7 +23,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 
 from casework.extensions import db
 from casework.models import Case, CaseFile, ReportDraft, StoredFile, utcnow
+from casework.services.rows import insert_new
 from forms.secrets import find_secrets, redact_secrets, scan_bytes_for_secret, secret_warning
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,13 @@ class UploadRejected(ValueError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class Attached(NamedTuple):
+    """An upload attached to its draft or case; `new` is false when that content was already attached there."""
+
+    file: CaseFile
+    new: bool
 
 
 @dataclass(frozen=True)
@@ -217,11 +225,12 @@ def store_upload(
     *,
     draft: ReportDraft | None = None,
     case: Case | None = None,
-) -> CaseFile:
+) -> Attached:
     """Check an upload, store its content by SHA-256 and attach it to a draft or a case (the caller commits).
 
     Raises UploadRejected with a message for the victim. Uploading the same content twice to the same draft or
-    case returns the existing CaseFile.
+    case, one after the other or at the same moment, attaches it once: the second gets the existing CaseFile,
+    with `new` false.
     """
     if (draft is None) == (case is None):
         raise ValueError("attach an upload to exactly one of a draft or a case")
@@ -237,19 +246,11 @@ def store_upload(
     # The row first, locked: a purge of unused content can then no longer remove the file written next.
     stored = _stored_file(sha256, len(content), detected.content_type)
     _write_content(sha256, content)
-    existing = db.session.scalar(select(CaseFile).where(owner, CaseFile.stored_file_id == stored.id))
-    if existing is not None:
-        return existing
-    attached = CaseFile(
-        stored=stored,
-        draft_id=draft.id if draft is not None else None,
-        case_id=case.id if case is not None else None,
-        original_name=name,
-        uploaded_at=utcnow(),
-    )
-    db.session.add(attached)
-    db.session.flush()
-    return attached
+    # On the link's unique key (owner, content): a second tap or tab sending the same file adds nothing.
+    new_id = insert_new(CaseFile, stored_file_id=stored.id, draft_id=draft.id if draft is not None else None,
+                        case_id=case.id if case is not None else None, original_name=name, uploaded_at=utcnow())
+    attached = db.session.scalar(select(CaseFile).where(owner, CaseFile.stored_file_id == stored.id))
+    return Attached(attached, new=new_id is not None)
 
 
 def files_of_draft(draft: ReportDraft) -> list[CaseFile]:

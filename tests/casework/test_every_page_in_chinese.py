@@ -207,6 +207,7 @@ def test_every_page_is_in_chinese(app, client, seeded):
     assert submit(client).status_code == 302
     visit("report.done", "/report/done")
     visit("track.start", "/track")
+    visit("track.new_link", "/track/new-link")
     visit("track.private_link", f"/track/{case.reference}/{token}")
     visit("track.case", f"/track/{case.reference}")
     visit("track.report_pdf", f"/track/{case.reference}/report.pdf")

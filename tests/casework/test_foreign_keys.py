@@ -95,7 +95,7 @@ def test_a_file_linked_to_a_missing_draft_fails_at_commit(app):
 
 def test_a_file_cannot_name_a_draft_that_never_existed(app):
     draft, _token = drafts.new_draft("en")
-    attached = uploads.store_upload(PNG, "wallet.png", draft=draft)
+    attached = uploads.store_upload(PNG, "wallet.png", draft=draft).file
     db.session.commit()
     attached.draft_id = draft.id + 1000
     with pytest.raises(IntegrityError):
@@ -106,7 +106,7 @@ def test_a_file_cannot_name_a_draft_that_never_existed(app):
 
 def test_content_a_file_uses_cannot_be_deleted(app):
     draft, _token = drafts.new_draft("en")
-    attached = uploads.store_upload(PNG, "wallet.png", draft=draft)
+    attached = uploads.store_upload(PNG, "wallet.png", draft=draft).file
     db.session.commit()
     with pytest.raises(IntegrityError):  # what `uploads.purge_unused_files` counts on when an upload races it
         db.session.execute(delete(StoredFile).where(StoredFile.id == attached.stored_file_id))
@@ -154,10 +154,10 @@ def test_the_upgrade_deletes_files_lost_by_old_submits_and_the_hourly_purge_thei
 
     sqlite = db.engine.dialect.name == "sqlite"
     kept_draft, _token = drafts.new_draft("en")
-    kept = uploads.store_upload(PNG, "mine.png", draft=kept_draft)
+    kept = uploads.store_upload(PNG, "mine.png", draft=kept_draft).file
     submitted, _token = drafts.new_draft("en")
-    reused = uploads.store_upload(PNG[:-1] + b"\x02", "reused id.png", draft=submitted)
-    lost = uploads.store_upload(PNG[:-1] + b"\x01", "lost.png", draft=submitted)
+    reused = uploads.store_upload(PNG[:-1] + b"\x02", "reused id.png", draft=submitted).file
+    lost = uploads.store_upload(PNG[:-1] + b"\x01", "lost.png", draft=submitted).file
     db.session.commit()
     paths = [uploads.path_for(f.sha256) for f in (kept, reused, lost)]
     ids, kept_draft_id, submitted_id = (kept.id, reused.id, lost.id), kept_draft.id, submitted.id

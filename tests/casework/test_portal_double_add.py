@@ -1,9 +1,10 @@
-"""The victim adds the same address or transaction hash twice, one after the other or in two requests at the same
+"""The victim adds the same address, transaction hash or file twice, one after the other or in two requests at the same
 moment (a double tap, two tabs): the case holds it once, with one event, and the second add is answered
 "already on your case", never with an error page."""
 
 from __future__ import annotations
 
+import io
 import queue
 import threading
 import time
@@ -13,16 +14,21 @@ import pytest
 from sqlalchemy import func, select, text
 
 from casework.extensions import db
-from casework.models import CaseAddress, CaseEvent, EventKind, ReportedTransaction
+from casework.models import CaseAddress, CaseEvent, CaseFile, EventKind, ReportedTransaction
 from tests.fixtures.factories import at_once, csrf_token
 
 NEW_ADDRESS = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 NEW_HASH = "0x" + "cd" * 32
+SCREENSHOT = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+# What each add posts (a function: a file's stream is read once), the rows it makes and its event.
 ADDS = {
-    "address": ("addresses", {"address-chain_id": "1", "address-address": NEW_ADDRESS, "address-role": "attacker"},
+    "address": ("addresses",
+                lambda: {"address-chain_id": "1", "address-address": NEW_ADDRESS, "address-role": "attacker"},
                 CaseAddress, CaseAddress.address == NEW_ADDRESS, EventKind.ADDRESS_ADDED),
-    "transaction": ("transactions", {"tx-chain_id": "1", "tx-tx_hash": NEW_HASH},
+    "transaction": ("transactions", lambda: {"tx-chain_id": "1", "tx-tx_hash": NEW_HASH},
                     ReportedTransaction, ReportedTransaction.tx_hash == NEW_HASH, EventKind.TRANSACTION_ADDED),
+    "file": ("files", lambda: {"file-file": (io.BytesIO(SCREENSHOT), "wallet.png")},
+             CaseFile, CaseFile.original_name == "wallet.png", EventKind.FILE_ADDED),
 }
 
 
@@ -72,7 +78,7 @@ def test_adding_the_same_thing_twice_keeps_it_once_and_says_so(client, make_case
     action, data, model, where, kind = ADDS[what]
     filed = make_case()
     client.get(f"/track/{filed.case.reference}/{filed.access_token}")
-    first, second = _post(client, filed, action, data), _post(client, filed, action, data)
+    first, second = _post(client, filed, action, data()), _post(client, filed, action, data())
     assert first.status_code == 302
     assert second.status_code == 422
     assert "already on your case" in second.get_data(as_text=True)
@@ -90,7 +96,7 @@ def test_two_identical_adds_at_the_same_moment_store_one_and_answer_both(app, cl
 
     def add():
         client, token = clients.get()
-        response = client.post(f"/track/{filed.case.reference}/{action}", data={"csrf_token": token, **data})
+        response = client.post(f"/track/{filed.case.reference}/{action}", data={"csrf_token": token, **data()})
         return response.status_code, response.get_data(as_text=True)
 
     answers: list = []

@@ -42,7 +42,7 @@ def draft(app):
     ],
 )
 def test_the_type_is_detected_from_the_content(draft, content, name, content_type):
-    attached = uploads.store_upload(content, name, draft=draft)
+    attached = uploads.store_upload(content, name, draft=draft).file
     assert attached.content_type == content_type and attached.original_name == name
 
 
@@ -80,14 +80,14 @@ def test_text_holding_a_recovery_phrase_is_refused_and_not_stored(app, draft, la
 
 def test_ordinary_english_chat_is_accepted(draft):
     text = b"He said the airdrop was real and asked me to connect my wallet and approve the token to claim it."
-    assert uploads.store_upload(text, "chat.txt", draft=draft).content_type == "text/plain"
+    assert uploads.store_upload(text, "chat.txt", draft=draft).file.content_type == "text/plain"
 
 
 def test_content_is_stored_once_under_its_hash_never_under_the_users_name(app, draft):
-    first = uploads.store_upload(PNG, "../../etc/passwd", draft=draft)
+    first = uploads.store_upload(PNG, "../../etc/passwd", draft=draft).file
     other, _token = drafts.new_draft("en")
-    second = uploads.store_upload(PNG, "same.png", draft=other)
-    again = uploads.store_upload(PNG, "duplicate.png", draft=draft)
+    second = uploads.store_upload(PNG, "same.png", draft=other).file
+    again = uploads.store_upload(PNG, "duplicate.png", draft=draft).file
     db.session.commit()
     digest = hashlib.sha256(PNG).hexdigest()
     path = uploads.path_for(digest)
@@ -110,7 +110,7 @@ def test_a_draft_holds_a_bounded_number_of_files(draft, monkeypatch):
 
 def test_a_file_name_holding_a_secret_is_not_kept(draft):
     key = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
-    attached = uploads.store_upload(PNG, f"{key}.png", draft=draft)
+    attached = uploads.store_upload(PNG, f"{key}.png", draft=draft).file
     assert key not in attached.original_name
 
 
@@ -150,7 +150,7 @@ def test_files_of_an_expired_draft_are_purged_and_files_in_use_stay(app, draft, 
 
 def test_a_purge_leaves_content_that_an_upload_under_way_is_reusing(app, draft):
     earlier, _token = drafts.new_draft("en")
-    removed = uploads.store_upload(PDF, "old.pdf", draft=earlier)
+    removed = uploads.store_upload(PDF, "old.pdf", draft=earlier).file
     db.session.commit()
     assert uploads.remove_from_draft(earlier, removed.id)
     db.session.commit()  # the content is now unused
@@ -179,12 +179,12 @@ def test_a_purge_leaves_content_that_an_upload_under_way_is_reusing(app, draft):
 
 def test_an_upload_after_a_purge_stores_the_content_again(app, draft):
     earlier, _token = drafts.new_draft("en")
-    removed = uploads.store_upload(GIF, "old.gif", draft=earlier)
+    removed = uploads.store_upload(GIF, "old.gif", draft=earlier).file
     db.session.commit()
     uploads.remove_from_draft(earlier, removed.id)
     db.session.commit()
     assert uploads.purge_unused_files(now=_after_the_grace_period()) == 1
-    attached = uploads.store_upload(GIF, "new.gif", draft=draft)
+    attached = uploads.store_upload(GIF, "new.gif", draft=draft).file
     db.session.commit()
     with uploads.open_stored(attached.stored) as handle:
         assert handle.read() == GIF

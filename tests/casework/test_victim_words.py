@@ -1,5 +1,5 @@
 """What the victim reads is in their language: the review page's edit links, a handler's confirmation of a
-transaction, and country names in the PDF copy."""
+transaction (staff read it in theirs too), and country names in the PDF copy."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ import io
 import re
 
 import pytest
+from flask_babel import force_locale
 from pypdf import PdfReader
 
 from casework.extensions import db
-from casework.models import ReportedTransaction
+from casework.models import ReportedTransaction, Role
+from casework.services import case_page
 from casework.services.tracing import HANDLER_CONFIRMED_NOTE
 from tests.casework.test_report_wizard import fill_wizard
 from tests.fixtures.factories import csrf_token
@@ -66,3 +68,13 @@ def test_a_handlers_confirmation_and_the_country_are_in_the_readers_language(cli
     if language != "en":
         assert "confirmed by a handler" not in html and "confirmed by a handler" not in text
     assert not re.search(r"\bCN\b", text)
+
+
+@pytest.mark.parametrize(("language", "confirmed"), [("zh_Hans_CN", "已由处理人员确认"), ("en", "confirmed by a handler")])
+def test_staff_read_a_handlers_confirmation_in_their_language(app, victims_case, make_user, language, confirmed):
+    with force_locale(language):
+        page = case_page.case_page(make_user(Role.HANDLER), victims_case.reference)
+        notes = {line.note for line in page.transactions}
+    assert confirmed in notes
+    if language != "en":
+        assert "confirmed by a handler" not in notes

@@ -20,7 +20,7 @@ def test_the_draft_expiry_job_removes_only_expired_drafts_and_their_files(app):
     old, _token = drafts.new_draft("en")
     fresh, _token = drafts.new_draft("zh_Hans_CN")
     old.expires_at = utcnow() - timedelta(minutes=1)
-    screenshot = uploads.store_upload(b"GIF89a" + b"\x01" * 40, "chat.gif", draft=old)
+    screenshot = uploads.store_upload(b"GIF89a" + b"\x01" * 40, "chat.gif", draft=old).file
     screenshot.stored.stored_at = utcnow() - timedelta(days=30)
     path = uploads.path_for(screenshot.stored.sha256)
     db.session.commit()
