@@ -70,7 +70,10 @@ def test_a_handlers_confirmation_and_the_country_are_in_the_readers_language(cli
     assert not re.search(r"\bCN\b", text)
 
 
-@pytest.mark.parametrize(("language", "confirmed"), [("zh_Hans_CN", "已由处理人员确认"), ("en", "confirmed by a handler")])
+@pytest.mark.parametrize(("language", "confirmed"), [
+    ("zh_Hans_CN", "已由处理人员确认"),
+    ("en", "confirmed by a handler"),
+])
 def test_staff_read_a_handlers_confirmation_in_their_language(app, victims_case, make_user, language, confirmed):
     with force_locale(language):
         page = case_page.case_page(make_user(Role.HANDLER), victims_case.reference)
