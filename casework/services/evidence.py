@@ -230,7 +230,8 @@ def case_records(case: Case) -> list[EvidenceRecord]:
 def verify_case(case: Case, *, refetch: Callable[[RawRecord], object | None] | None = None) -> Verification:
     """Recompute every record's hash (in the canonical version it was written in) and the chain; with refetch,
     also compare each record's result with what the chain returns now for the same method and params
-    (blocks, receipts, transactions)."""
+    (blocks, receipts, transactions). Read-only: before asking the chain again it ends its read transaction, so no
+    transaction stays open while the provider answers."""
     rows = case_records(case)
     for expected, row in enumerate(rows):
         if row.sequence != expected:
@@ -242,13 +243,16 @@ def verify_case(case: Case, *, refetch: Callable[[RawRecord], object | None] | N
     result = verify_links(links)
     if not result.ok:
         return Verification(False, result.checked, result.first_bad_index, result.reason)
+    legacy_records = sum(row.canonical_version == 1 for row in rows)
     if refetch is not None:
-        for row in rows:
-            record = RawRecord.from_canonical_json(row.canonical_json, row.canonical_version)
+        records = [(row.sequence, RawRecord.from_canonical_json(row.canonical_json, row.canonical_version))
+                   for row in rows]
+        db.session.rollback()  # nothing was written: end the read before the network calls
+        for sequence, record in records:
             if record.kind not in ("transaction", "receipt", "block") or record.result is None:
                 continue
             current = refetch(record)
             if json.dumps(current, sort_keys=True) != json.dumps(record.result, sort_keys=True):
-                reason = f"record {row.sequence} ({record.method}) differs from what the chain returns now."
-                return Verification(False, row.sequence, row.sequence, reason)
-    return Verification(True, len(rows), legacy_records=sum(row.canonical_version == 1 for row in rows))
+                reason = f"record {sequence} ({record.method}) differs from what the chain returns now."
+                return Verification(False, sequence, sequence, reason)
+    return Verification(True, len(rows), legacy_records=legacy_records)

@@ -32,6 +32,7 @@ from casework.models import (
     utcnow,
 )
 from casework.services import chains, demo, jobs, portal
+from casework.services import evidence as evidence_service
 from evidence.devnet import staging
 from evidence.rpc import RetryPolicy
 from tests.evidence.faultproxy import FaultProxy
@@ -159,6 +160,22 @@ def test_verify_command_passes_then_names_the_first_tampered_record(app, phishin
     bad = runner.invoke(args=["evidence", "verify", phishing_case.reference])
     assert bad.exit_code == 1
     assert f"record {target.sequence}" in bad.output
+
+
+def test_verifying_against_the_chain_holds_no_transaction_while_the_chain_answers(app, phishing_case):
+    jobs.capture_reported(phishing_case, actor=None)
+    db.session.commit()
+    jobs.run_due_jobs()
+    client = jobs.rpc_client(phishing_case.chain_ids[0])
+    open_while_asking = []
+
+    def fetch_again(record):
+        open_while_asking.append(db.session().in_transaction())
+        return client.call(record.method, list(record.params)).result
+
+    result = evidence_service.verify_case(db.session.get(Case, phishing_case.id), refetch=fetch_again)
+    assert result.ok, result.reason
+    assert open_while_asking and not any(open_while_asking)
 
 
 def test_a_stored_record_is_rehashed_with_the_rfc8785_package_alone(app, phishing_case):
