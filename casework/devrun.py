@@ -73,10 +73,10 @@ def _staged_scenario(node: AnvilNode, paths: DevPaths) -> staging.StagedScenario
     return scenario
 
 
-def _prepare(node: AnvilNode, paths: DevPaths) -> list[demo.DemoLogin]:
+def _prepare(node: AnvilNode, paths: DevPaths, public_url: str) -> list[demo.DemoLogin]:
     from flask_migrate import upgrade
 
-    app = create_app({"DEVNET_RPC_URL": node.rpc_url})
+    app = create_app({"DEVNET_RPC_URL": node.rpc_url, "PUBLIC_URL": public_url})
     with app.app_context():
         check_database()
         upgrade()
@@ -112,6 +112,8 @@ def run(web_port: int, paths: DevPaths) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGHUP, _interrupt)
     env = dict(os.environ)
+    # Links in e-mails (the demo cases' too) lead to this run's port, unless the operator named the public address.
+    env.setdefault("CASEWORK_PUBLIC_URL", f"http://127.0.0.1:{web_port}")
     devnet_url = env.get("CASEWORK_DEVNET_RPC_URL", "http://127.0.0.1:8545")
     devnet_port = _devnet_port(devnet_url)
     # A fresh chain starts three hours back, so the staged thefts lie in the recent past rather
@@ -123,7 +125,7 @@ def run(web_port: int, paths: DevPaths) -> int:
         raise RunError(str(exc)) from None
     children: list[subprocess.Popen] = []
     try:
-        logins = _prepare(node, paths)
+        logins = _prepare(node, paths, env["CASEWORK_PUBLIC_URL"])
         env["CASEWORK_DEVNET_RPC_URL"] = node.rpc_url
         children.append(_spawn([sys.executable, "-m", "scheduler"], env))
         children.append(
