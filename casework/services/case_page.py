@@ -285,7 +285,7 @@ def case_page(user: User, reference: str) -> CasePage:
         ],
         notes=[ThreadEntry(False, n.author.display_name, n.created_at, n.body) for n in case.notes],
         timeline=[
-            TimelineEntry(e.created_at, e.title, e.summary or "",
+            TimelineEntry(e.created_at, e.title, e.staff_summary,
                           e.actor.display_name if e.actor else str(ACTORS.get(e.actor_label, e.actor_label)))
             for e in case.events
         ],
