@@ -273,7 +273,10 @@ def case_page(user: User, reference: str) -> CasePage:
         addresses=[
             AddressLine(a.role.title, a.address, chains.chain_name(a.chain_id), a.label or "") for a in case.addresses
         ],
-        transactions=[TransactionLine(tx.tx_hash, chains.chain_name(tx.chain_id), tx.note) for tx in case.transactions],
+        transactions=[
+            TransactionLine(tx.tx_hash, chains.chain_name(tx.chain_id), tracing.note_words(tx.note) or None)
+            for tx in case.transactions
+        ],
         evidence=_evidence(case),
         messages=[
             ThreadEntry(

@@ -46,7 +46,7 @@ from evidence.trace import FlowGraph, FreezeProposal, Seed, trace_funds
 DEFAULT_DEPTH = 4
 DEFAULT_BREADTH = 5
 FREEZE_FOLLOW_UP = timedelta(hours=24)
-# The note on a transaction confirm_theft adds: stored as this code, shown to the victim in their language.
+# The note on a transaction confirm_theft adds: stored as this code, shown in the reader's language (note_words).
 HANDLER_CONFIRMED_NOTE = "confirmed by a handler"
 
 # How a traced node's role becomes the role of a case address.
@@ -130,6 +130,12 @@ def confirm_theft(case: Case, transfer_id: int, *, actor: User) -> Transfer:
     _add_case_address(case, transfer.chain_id, transfer.to_address, AddressRole.ATTACKER, None)
     CaseEvent.record(case, actor, EventKind.THEFT_CONFIRMED, summary=transfer.tx_hash, transfer_id=transfer.id)
     return transfer
+
+
+def note_words(note: str | None) -> str:
+    """A reported transaction's note as the reader sees it: the victim's own words, or ours for a hash a handler
+    confirmed, in the reader's language."""
+    return _("confirmed by a handler") if note == HANDLER_CONFIRMED_NOTE else note or ""
 
 
 def _seeds(case: Case, chain_id: int, params: dict[str, Any]) -> list[Seed]:

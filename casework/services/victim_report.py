@@ -29,7 +29,7 @@ from casework.models import (
     utcnow,
 )
 from casework.services import chains, report_answers, uploads
-from casework.services.tracing import HANDLER_CONFIRMED_NOTE
+from casework.services.tracing import note_words
 from casework.web import format_amount
 from reports.victim import (
     TEMPLATE,
@@ -226,8 +226,7 @@ def build_victim_report(case: Case, *, now: datetime | None = None) -> VictimRep
             for a in case.addresses
         ),
         transactions=tuple(
-            TransactionLine(tx.tx_hash, chains.chain_name(tx.chain_id),
-                            _("confirmed by a handler") if tx.note == HANDLER_CONFIRMED_NOTE else tx.note or "")
+            TransactionLine(tx.tx_hash, chains.chain_name(tx.chain_id), note_words(tx.note))
             for tx in case.transactions
         ),
         files=_files(case, clock),

@@ -11,8 +11,18 @@ from sqlalchemy import select
 
 from casework.extensions import db
 from casework.messages import say, words
-from casework.models import Case, CaseEvent, EventKind, EvidenceJob, IncidentType, JobKind, JobStatus, Role, utcnow
-from casework.services import chains, demo, jobs
+from casework.models import (
+    Case,
+    CaseEvent,
+    EventKind,
+    EvidenceJob,
+    IncidentType,
+    JobKind,
+    JobStatus,
+    Role,
+    utcnow,
+)
+from casework.services import chains, demo, jobs, tracing
 from tests.evidence.faultproxy import FaultProxy
 
 CHINESE = {"Accept-Language": "zh-CN,zh;q=0.9"}
@@ -137,3 +147,17 @@ def test_only_known_messages_are_stored_and_unknown_ones_are_not_shown(app):
         say("job.no_such_message", n=1)
     assert words({"key": "job.no_such_message", "values": {}}) is None
     assert words(say("job.running", attempt=2)) == "Running (attempt 2)"
+
+
+def test_a_transaction_a_handler_confirmed_is_noted_in_the_readers_language(phishing_case, read_page, make_user):
+    case = db.session.scalar(select(Case).where(Case.incident_type == IncidentType.LEAKED_SECRET))
+    jobs.queue_discovery(case, 31337, case.incident_at - timedelta(hours=6), case.discovered_at + timedelta(hours=6),
+                         actor=None)
+    db.session.commit()
+    jobs.run_due_jobs()
+    drain = tracing.outgoing_from_victims(case)[0]
+    tracing.confirm_theft(case, drain.id, actor=make_user(Role.HANDLER))
+    db.session.commit()
+    chinese, english = read_page(case, CHINESE), read_page(case, ENGLISH)
+    assert f"{drain.tx_hash}</code> · Local devnet — 已由处理人员确认" in chinese
+    assert f"{drain.tx_hash}</code> · Local devnet — confirmed by a handler" in english
