@@ -26,5 +26,5 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table('evidence_records', schema=None) as batch_op:
-        batch_op.drop_constraint('ck_evidence_records_canonical_version_known', type_='check')
+        batch_op.drop_constraint(op.f('ck_evidence_records_canonical_version_known'), type_='check')
         batch_op.drop_column('canonical_version')
