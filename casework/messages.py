@@ -64,7 +64,7 @@ MESSAGES: dict[str, Callable[..., str]] = {
     "job.abandoned": _abandoned,
     "job.unexpected": lambda: _("An unexpected error stopped this job; it has been logged for the team."),
     # The evidence package's own message (English, as it raised it), inside ours.
-    "job.evidence_error": lambda error: _("The chain's answers could not be used: %(error)s", error=error),
+    "job.evidence_error": lambda error: _("The chain could not be read: %(error)s", error=error),
     # What a finished job did (its handler's result).
     "capture.done": _captured,
     "discovery.none": lambda chain: _("No victim address on %(chain)s to discover from.", chain=chain),

@@ -106,8 +106,8 @@ def test_a_failed_attempt_says_why_and_when_it_is_retried_in_the_readers_languag
     chinese, english = read_page(phishing_case, CHINESE), read_page(phishing_case, ENGLISH)
     assert f"将于 UTC {retry_at} 重试" in chinese and f"Will retry at {retry_at} UTC" in english
     # The evidence package's own message is English (it has no translations); ours around it is not.
-    assert "无法使用链上节点的应答：" in chinese and "The chain's answers could not be used: " in english
-    assert "could not be used" not in chinese
+    assert "无法读取链上数据：" in chinese and "The chain could not be read: " in english
+    assert "could not be read" not in chinese
 
 
 def test_a_job_its_worker_abandoned_is_explained_in_the_readers_language(app, phishing_case, read_page):
