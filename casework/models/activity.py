@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.extensions import db
+from casework.messages import words
 from casework.models.enums import EventKind, MessageAuthor, ReferralKind, ReferralStatus
 from casework.models.evidence import refuse_change
 from casework.models.types import UInt256, UTCDateTime, enum_column, utcnow
@@ -40,6 +41,16 @@ class CaseEvent(db.Model):
     def title(self) -> str:
         """The event's name for the timeline, in the reader's language."""
         return self.action.title
+
+    @property
+    def staff_summary(self) -> str:
+        """The event's summary for the staff timeline, in the reader's language: put into words from its data for
+        kinds that have a staff message, else (and for entries written before their kind had one) as stored."""
+        if self.action.staff_message is not None:
+            said = words({"key": self.action.staff_message, "values": self.data or {}})
+            if said is not None:
+                return said
+        return self.summary or ""
 
     @classmethod
     def record(

@@ -192,15 +192,17 @@ class EventKind(TextEnum):
     """What a CaseEvent records: its title on the staff timeline and, when the victim sees it, the sentence on the
     victim's timeline (`own`: the sentence when the victim did it themselves). Sentences are %-format strings:
     %(status)s is the victim's word for the new status, and a literal percent sign is written %%. Events without a
-    sentence are staff only.
+    sentence are staff only. `staff` names the message (casework.messages) that puts the event's data into words on
+    the staff timeline, for kinds whose summary code writes; other kinds show the summary a person typed.
 
     A new kind is one line here; the database accepts it once a migration replaces the CHECK on
     case_events.action with the new list of values (as migration b9d2f1a3c5e7 created it).
     """
 
-    def __init__(self, value: str, title, victim=None, own=None) -> None:
+    def __init__(self, value: str, title, victim=None, own=None, staff: str | None = None) -> None:
         self.victim_sentence = victim
         self.own_sentence = own or victim
+        self.staff_message = staff
 
     @property
     def victim_visible(self) -> bool:
@@ -216,10 +218,11 @@ class EventKind(TextEnum):
     ASSIGNED = "assigned", _l("Handler assigned"), _l("A case handler was assigned to your case.")
     MESSAGE = "message", _l("Message"), _l("Your case handler sent you a message."), _l("You sent a message.")
     NOTE = "note", _l("Internal note added")
-    EVIDENCE = "evidence", _l("Evidence captured"), _l("On-chain evidence was recorded for your case.")
-    DISCOVERY = "discovery", _l("Outgoing transfers discovered")
+    EVIDENCE = "evidence", _l("Evidence captured"), _l("On-chain evidence was recorded for your case."), None, (
+        "event.evidence")
+    DISCOVERY = "discovery", _l("Outgoing transfers discovered"), None, None, "event.discovery"
     THEFT_CONFIRMED = "theft_confirmed", _l("Theft confirmed")
-    TRACE = "trace", _l("Funds traced")
+    TRACE = "trace", _l("Funds traced"), None, None, "event.trace"
     INFORMATION_ADDED = "information_added", _l("Victim added information"), _l("You added information.")
     ADDRESS_ADDED = "address_added", _l("Victim added an address"), _l("You added an address.")
     TRANSACTION_ADDED = "transaction_added", _l("Victim added a transaction"), _l("You added a transaction hash.")

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.extensions import db
+from casework.messages import words
 from casework.models.enums import EscalationLevel, JobKind, JobStatus, OutboxStatus, SlaEventKind, SlaMetric
 from casework.models.types import UTCDateTime, enum_column, utcnow
 
@@ -80,11 +81,26 @@ class EvidenceJob(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_token: Mapped[str | None] = mapped_column(String(32))
-    progress: Mapped[str] = mapped_column(String(200), default="")
-    last_error: Mapped[str | None] = mapped_column(Text)
+    # What the job is doing or did, and why it last failed, as messages (casework.messages) put into words for
+    # each reader. Rows written before messages keep their text (in the language of whoever ran the job), which
+    # is shown when there is no message; every write of a message clears it.
+    progress_message: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    error_message: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    progress_text: Mapped[str] = mapped_column("progress", String(200), default="")
+    error_text: Mapped[str | None] = mapped_column("last_error", Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def progress(self) -> str:
+        """What the job is doing or did, in the reader's language."""
+        return words(self.progress_message) or self.progress_text or ""
+
+    @property
+    def last_error(self) -> str | None:
+        """Why the job last failed, in the reader's language (None when it has not failed or has since finished)."""
+        return words(self.error_message) or self.error_text
 
 
 class Notification(db.Model):

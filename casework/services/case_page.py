@@ -273,8 +273,10 @@ def case_page(user: User, reference: str) -> CasePage:
         addresses=[
             AddressLine(a.role.title, a.address, chains.chain_name(a.chain_id), a.label or "") for a in case.addresses
         ],
-        transactions=[TransactionLine(tx.tx_hash, chains.chain_name(tx.chain_id), tracing.transaction_note(tx.note))
-                      for tx in case.transactions],
+        transactions=[
+            TransactionLine(tx.tx_hash, chains.chain_name(tx.chain_id), tracing.note_words(tx.note) or None)
+            for tx in case.transactions
+        ],
         evidence=_evidence(case),
         messages=[
             ThreadEntry(
@@ -286,7 +288,7 @@ def case_page(user: User, reference: str) -> CasePage:
         ],
         notes=[ThreadEntry(False, n.author.display_name, n.created_at, n.body) for n in case.notes],
         timeline=[
-            TimelineEntry(e.created_at, e.title, e.summary or "",
+            TimelineEntry(e.created_at, e.title, e.staff_summary,
                           e.actor.display_name if e.actor else str(ACTORS.get(e.actor_label, e.actor_label)))
             for e in case.events
         ],

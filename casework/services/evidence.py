@@ -199,7 +199,6 @@ def record_capture(case: Case, capture: Capture, decoded: Decoded, *, actor: Use
         case,
         actor,
         EventKind.EVIDENCE,
-        summary=f"{len(capture.records)} records, {len(transfers)} transfers",
         records=len(capture.records),
         transfers=len(transfers),
         found=list(capture.found),

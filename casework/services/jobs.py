@@ -21,6 +21,10 @@ What holds, on PostgreSQL and on SQLite alike:
 - Attempts are counted at claim. A job whose worker died (out of memory, SIGKILL) as many times as
   MAX_ATTEMPTS is marked FAILED with a readable message when its last lease runs out, not retried forever;
   a job that fails with an error is retried with backoff up to the same limit.
+
+Progress, results and failures are stored as messages (casework.messages: a key and its values), never as text:
+the scheduler has no reader, and the case page puts them into the words of whoever reads it. The evidence
+package's own error messages are English and kept as they are, inside a message of ours.
 """
 
 from __future__ import annotations
@@ -36,13 +40,13 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy import case as sql_case
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from casework.extensions import db
+from casework.messages import Message, say
 from casework.models import Case, EvidenceJob, JobKind, JobStatus, Priority, ReportedTransaction, User, utcnow
 from casework.models.queue import JOBS_TO_DO
 from casework.services import chains, tracing
@@ -85,12 +89,13 @@ class JobHandler:
     """A kind of job in three steps: read what it needs, call the network with no transaction open, write.
 
     prepare(job, case) reads the database and returns a plan (plain data); fetch(plan) talks to the RPC
-    provider only; store(case, plan, fetched, actor) writes under the case lock and returns the summary.
+    provider only; store(case, plan, fetched, actor) writes under the case lock and returns the result as a
+    message (casework.messages.say).
     """
 
     prepare: Callable[[EvidenceJob, Case], Any]
     fetch: Callable[[Any], Any]
-    store: Callable[[Case, Any, Any, User | None], str]
+    store: Callable[[Case, Any, Any, User | None], Message]
 
 
 def rpc_client(chain_id: int) -> RpcClient:
@@ -155,17 +160,12 @@ def _fetch_capture(plan: CapturePlan) -> tuple[Capture, Decoded]:
     return capture, decoded
 
 
-def _store_capture(case: Case, plan: CapturePlan, fetched: tuple[Capture, Decoded], actor: User | None) -> str:
+def _store_capture(case: Case, plan: CapturePlan, fetched: tuple[Capture, Decoded], actor: User | None) -> Message:
     capture, decoded = fetched
     transfers = evidence_service.record_capture(case, capture, decoded, actor=actor)
-    summary = _("%(found)d captured, %(transfers)d value movements", found=len(capture.found),
-                transfers=len(transfers))
-    if capture.not_found:
-        summary += "; " + _("not found on %(chain)s (try another chain): %(hashes)s",
-                            chain=chains.chain(plan.chain_id).name, hashes=", ".join(capture.not_found))
-    if capture.pending:
-        summary += "; " + _("not yet mined: %(hashes)s", hashes=", ".join(capture.pending))
-    return summary
+    return say("capture.done", found=len(capture.found), transfers=len(transfers),
+               chain=chains.chain(plan.chain_id).name, not_found=list(capture.not_found),
+               pending=list(capture.pending))
 
 
 HANDLERS: dict[JobKind, JobHandler] = {
@@ -221,7 +221,8 @@ def _claim(job_id: int, seen_token: str | None, attempts: int, now: datetime, *,
             _claimable(now, due_only=due_only),
         )
         .values(status=JobStatus.RUNNING, lease_token=claim.token, locked_until=now + LEASE,
-                attempts=claim.attempts, progress=_("Running (attempt %(n)d)", n=claim.attempts))
+                attempts=claim.attempts, progress_message=say("job.running", attempt=claim.attempts),
+                progress_text="")
         .execution_options(synchronize_session=False)
     )
     return claim if result.rowcount == 1 else None
@@ -229,18 +230,13 @@ def _claim(job_id: int, seen_token: str | None, attempts: int, now: datetime, *,
 
 def _fail_abandoned(job_id: int, seen_token: str | None, attempts: int, now: datetime) -> None:
     """A job whose worker died on its last attempt: FAILED, with what the handler should know."""
-    message = ngettext("The worker running this job stopped %(num)d time without finishing (it may have run out "
-                       "of memory or been killed), so it is not retried. Queue a smaller job, or ask the team to "
-                       "look at the scheduler's log.",
-                       "The worker running this job stopped %(num)d times without finishing (it may have run out "
-                       "of memory or been killed), so it is not retried. Queue a smaller job, or ask the team to "
-                       "look at the scheduler's log.", attempts)
     failed = db.session.execute(
         update(EvidenceJob)
         .where(EvidenceJob.id == job_id, EvidenceJob.status == JobStatus.RUNNING,
                EvidenceJob.lease_token.is_not_distinct_from(seen_token), _lease_expired(now))
         .values(status=JobStatus.FAILED, finished_at=now, locked_until=None, lease_token=None,
-                last_error=message, progress=_("Failed after %(n)d attempts", n=attempts))
+                error_message=say("job.abandoned", attempts=attempts), error_text=None,
+                progress_message=say("job.failed", attempts=attempts), progress_text="")
         .execution_options(synchronize_session=False)
     ).rowcount
     if failed:
@@ -339,7 +335,7 @@ def run_job(claim: Claim) -> EvidenceJob:
     return db.session.get(EvidenceJob, claim.id)
 
 
-def _attempt(claim: Claim) -> str | None:
+def _attempt(claim: Claim) -> Message | None:
     """Prepare, fetch, store and commit; None when done (or discarded), else the failure's message."""
     job = db.session.get(EvidenceJob, claim.id)
     case_id, actor_id, handler = job.case_id, job.created_by_id, HANDLERS[job.kind]
@@ -350,9 +346,9 @@ def _attempt(claim: Claim) -> str | None:
         _write_claimed(claim, locked_until=utcnow() + LEASE)  # the final transaction holds the job first
         case_row = db.session.get(Case, case_id)
         actor = db.session.get(User, actor_id) if actor_id else None
-        summary = handler.store(case_row, plan, fetched, actor)
-        _write_claimed(claim, status=JobStatus.DONE, progress=summary[:200], last_error=None,
-                       finished_at=utcnow(), locked_until=None)
+        result = handler.store(case_row, plan, fetched, actor)
+        _write_claimed(claim, status=JobStatus.DONE, progress_message=result, progress_text="", error_message=None,
+                       error_text=None, finished_at=utcnow(), locked_until=None)
         db.session.commit()
         return None
     except LeaseLost:
@@ -360,23 +356,24 @@ def _attempt(claim: Claim) -> str | None:
         log.warning("Evidence job %s: lease lost to another worker; nothing of this run is kept.", claim.id)
         return None
     except EvidenceError as exc:
-        return str(exc)
+        return say("job.evidence_error", error=str(exc))
     except Exception:
         db.session.rollback()
         reference = db.session.scalar(select(Case.reference).where(Case.id == case_id))
         log.exception("Evidence job %s for case %s failed unexpectedly.", claim.id, reference or "?")
-        return _("An unexpected error stopped this job; it has been logged for the team.")
+        return say("job.unexpected")
 
 
-def _record_failure(claim: Claim, message: str) -> None:
+def _record_failure(claim: Claim, message: Message) -> None:
     now = utcnow()
+    failure = {"locked_until": None, "error_message": message, "error_text": None, "progress_text": ""}
     if claim.attempts >= MAX_ATTEMPTS:
-        _write_claimed(claim, status=JobStatus.FAILED, finished_at=now, locked_until=None, last_error=message,
-                       progress=_("Failed after %(n)d attempts", n=claim.attempts))
+        _write_claimed(claim, status=JobStatus.FAILED, finished_at=now,
+                       progress_message=say("job.failed", attempts=claim.attempts), **failure)
         return
     retry_at = now + RETRY_BASE * 2 ** (claim.attempts - 1)
-    _write_claimed(claim, status=JobStatus.QUEUED, next_attempt_at=retry_at, locked_until=None, last_error=message,
-                   progress=_("Will retry at %(time)s UTC", time=retry_at.strftime("%H:%M:%S")))
+    _write_claimed(claim, status=JobStatus.QUEUED, next_attempt_at=retry_at,
+                   progress_message=say("job.retry", at=retry_at.isoformat()), **failure)
 
 
 def run_due_jobs(limit: int = 20, now: datetime | None = None) -> int:

@@ -13,10 +13,10 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import delete, select
 
 from casework.extensions import db
+from casework.messages import Message, say
 from casework.models import (
     AddressRole,
     Case,
@@ -46,7 +46,7 @@ from evidence.trace import FlowGraph, FreezeProposal, Seed, trace_funds
 DEFAULT_DEPTH = 4
 DEFAULT_BREADTH = 5
 FREEZE_FOLLOW_UP = timedelta(hours=24)
-# The note on a transaction confirm_theft adds: stored as this code, shown in the reader's language.
+# The note on a transaction confirm_theft adds: stored as this code, shown in the reader's language (note_words).
 HANDLER_CONFIRMED_NOTE = "confirmed by a handler"
 
 # How a traced node's role becomes the role of a case address.
@@ -64,12 +64,6 @@ CATEGORY_ROLES = {
 
 def _addresses(case: Case, chain_id: int, role: AddressRole) -> list[str]:
     return [a.address for a in case.addresses if a.chain_id == chain_id and a.role is role]
-
-
-def transaction_note(note: str | None) -> str:
-    """A reported transaction's note as shown to staff and victim: the handler-confirmed marker in the reader's
-    language, the victim's own note as written."""
-    return _("confirmed by a handler") if note == HANDLER_CONFIRMED_NOTE else note or ""
 
 
 def _add_case_address(case: Case, chain_id: int, address: str, role: AddressRole, label: str | None) -> bool:
@@ -109,19 +103,18 @@ def fetch_discovery(plan: DiscoveryPlan) -> list[Discovery]:
     return [discover_outgoing(client, chain, victim, plan.since, plan.until) for victim in plan.victims]
 
 
-def store_discovery(case: Case, plan: DiscoveryPlan, discoveries: list[Discovery], actor: User | None) -> str:
-    """Store what discovery found as evidence for the handler to review."""
+def store_discovery(case: Case, plan: DiscoveryPlan, discoveries: list[Discovery], actor: User | None) -> Message:
+    """Store what discovery found as evidence for the handler to review; the job's result as a message."""
     chain = chains.chain(plan.chain_id)
     if not plan.victims:
-        return _("No victim address on %(chain)s to discover from.", chain=chain.name)
+        return say("discovery.none", chain=chain.name)
     found = 0
     for discovery in discoveries:
         stored = evidence_service.append_records(case, discovery.records, actor=actor)
         found += len(evidence_service.store_movements(case, discovery.candidates, stored))
-    CaseEvent.record(case, actor, EventKind.DISCOVERY, summary=f"{found} outgoing transfers found",
-                     chain_id=chain.chain_id, since=plan.since.isoformat(), until=plan.until.isoformat())
-    return ngettext("%(num)d outgoing transfer or approval found: confirm whether it is the theft.",
-                    "%(num)d outgoing transfers and approvals found: confirm which are the theft.", found)
+    CaseEvent.record(case, actor, EventKind.DISCOVERY, found=found, chain_id=chain.chain_id,
+                     since=plan.since.isoformat(), until=plan.until.isoformat())
+    return say("discovery.done", found=found)
 
 
 def confirm_theft(case: Case, transfer_id: int, *, actor: User) -> Transfer:
@@ -137,6 +130,12 @@ def confirm_theft(case: Case, transfer_id: int, *, actor: User) -> Transfer:
     _add_case_address(case, transfer.chain_id, transfer.to_address, AddressRole.ATTACKER, None)
     CaseEvent.record(case, actor, EventKind.THEFT_CONFIRMED, summary=transfer.tx_hash, transfer_id=transfer.id)
     return transfer
+
+
+def note_words(note: str | None) -> str:
+    """A reported transaction's note as the reader sees it: the victim's own words, or ours for a hash a handler
+    confirmed, in the reader's language."""
+    return _("confirmed by a handler") if note == HANDLER_CONFIRMED_NOTE else note or ""
 
 
 def _seeds(case: Case, chain_id: int, params: dict[str, Any]) -> list[Seed]:
@@ -184,19 +183,17 @@ def fetch_trace(plan: TracePlan) -> FlowGraph | None:
                        max_breadth=plan.max_breadth, labels=plan.labels.resolver(chain.chain_id))
 
 
-def store_trace(case: Case, plan: TracePlan, graph: FlowGraph | None, actor: User | None) -> str:
-    """Store a trace's graph, its records, case addresses and freeze proposals."""
+def store_trace(case: Case, plan: TracePlan, graph: FlowGraph | None, actor: User | None) -> Message:
+    """Store a trace's graph, its records, case addresses and freeze proposals; the job's result as a message."""
     chain = chains.chain(plan.chain_id)
     if graph is None:
-        return _("No attacker address on %(chain)s to trace from: confirm the theft or add one first.",
-                 chain=chain.name)
+        return say("trace.none", chain=chain.name)
     stored = evidence_service.append_records(case, graph.records, actor=actor)
     run = _store_graph(case, graph, stored, actor)
     proposals = propose_referrals(case, graph.proposals)
-    CaseEvent.record(case, actor, EventKind.TRACE, summary=f"{len(graph.edges)} hops, {proposals} freeze proposals",
+    CaseEvent.record(case, actor, EventKind.TRACE, hops=len(graph.edges), proposals=proposals,
                      chain_id=chain.chain_id, trace_run_id=run.id)
-    return _("%(hops)s; %(proposals)s.", hops=ngettext("%(num)d hop traced", "%(num)d hops traced", len(graph.edges)),
-             proposals=ngettext("%(num)d freeze request proposed", "%(num)d freeze requests proposed", proposals))
+    return say("trace.done", hops=len(graph.edges), proposals=proposals)
 
 
 def _store_graph(case: Case, graph: FlowGraph, stored: dict, actor: User | None) -> TraceRun:

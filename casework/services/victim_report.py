@@ -29,7 +29,7 @@ from casework.models import (
     utcnow,
 )
 from casework.services import chains, report_answers, uploads
-from casework.services.tracing import transaction_note
+from casework.services.tracing import note_words
 from casework.web import format_amount
 from reports.victim import (
     TEMPLATE,
@@ -226,7 +226,7 @@ def build_victim_report(case: Case, *, now: datetime | None = None) -> VictimRep
             for a in case.addresses
         ),
         transactions=tuple(
-            TransactionLine(tx.tx_hash, chains.chain_name(tx.chain_id), transaction_note(tx.note))
+            TransactionLine(tx.tx_hash, chains.chain_name(tx.chain_id), note_words(tx.note))
             for tx in case.transactions
         ),
         files=_files(case, clock),

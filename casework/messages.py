@@ -1,0 +1,100 @@
+"""Words the application stores for a later reader: a message key and its values, put into words in the reader's
+language only when shown.
+
+Code that runs outside a request (the scheduler above all) has no reader to write for, so what it reports (a job's
+progress, result and failure; an audit event's staff summary) is stored as `{"key": ..., "values": {...}}` and
+rendered here, with gettext and ngettext, when the staff case page is built. A new message is one function in
+MESSAGES; `say` refuses a key that is not there, so nothing unrenderable is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+Message = dict[str, Any]
+
+
+def _captured(found: int, transfers: int, chain: str, not_found: list[str], pending: list[str]) -> str:
+    parts = [_("%(captured)s, %(movements)s",
+               captured=ngettext("%(num)d captured", "%(num)d captured", found),
+               movements=ngettext("%(num)d value movement", "%(num)d value movements", transfers))]
+    if not_found:
+        parts.append(_("not found on %(chain)s (try another chain): %(hashes)s", chain=chain,
+                       hashes=", ".join(not_found)))
+    if pending:
+        parts.append(_("not yet mined: %(hashes)s", hashes=", ".join(pending)))
+    return _("; ").join(parts)
+
+
+def _traced(hops: int, proposals: int) -> str:
+    return _("%(hops)s; %(proposals)s.", hops=ngettext("%(num)d hop traced", "%(num)d hops traced", hops),
+             proposals=ngettext("%(num)d freeze request proposed", "%(num)d freeze requests proposed", proposals))
+
+
+def _abandoned(attempts: int) -> str:
+    return ngettext("The worker running this job stopped %(num)d time without finishing (it may have run out of "
+                    "memory or been killed), so it is not retried. Queue a smaller job, or ask the team to look at "
+                    "the scheduler's log.",
+                    "The worker running this job stopped %(num)d times without finishing (it may have run out of "
+                    "memory or been killed), so it is not retried. Queue a smaller job, or ask the team to look at "
+                    "the scheduler's log.", attempts)
+
+
+def _recorded(records: int, transfers: int, **_details: Any) -> str:
+    return _("%(records)s, %(movements)s",
+             records=ngettext("%(num)d raw record", "%(num)d raw records", records),
+             movements=ngettext("%(num)d value movement", "%(num)d value movements", transfers))
+
+
+def _traced_event(hops: int, proposals: int, **_details: Any) -> str:
+    return _("%(hops)s, %(proposals)s", hops=ngettext("%(num)d hop", "%(num)d hops", hops),
+             proposals=ngettext("%(num)d freeze proposal", "%(num)d freeze proposals", proposals))
+
+
+MESSAGES: dict[str, Callable[..., str]] = {
+    # An evidence job's progress and failures (EvidenceJob.progress_message, .error_message).
+    "job.running": lambda attempt: _("Running (attempt %(n)d)", n=attempt),
+    "job.retry": lambda at: _("Will retry at %(time)s UTC", time=datetime.fromisoformat(at).strftime("%H:%M:%S")),
+    "job.failed": lambda attempts: ngettext("Failed after %(num)d attempt", "Failed after %(num)d attempts", attempts),
+    "job.abandoned": _abandoned,
+    "job.unexpected": lambda: _("An unexpected error stopped this job; it has been logged for the team."),
+    # The evidence package's own message (English, as it raised it), inside ours.
+    "job.evidence_error": lambda error: _("The chain could not be read: %(error)s", error=error),
+    # What a finished job did (its handler's result).
+    "capture.done": _captured,
+    "discovery.none": lambda chain: _("No victim address on %(chain)s to discover from.", chain=chain),
+    "discovery.done": lambda found: ngettext(
+        "%(num)d outgoing transfer or approval found: confirm whether it is the theft.",
+        "%(num)d outgoing transfers and approvals found: confirm which are the theft.", found),
+    "trace.none": lambda chain: _("No attacker address on %(chain)s to trace from: confirm the theft or add one "
+                                  "first.", chain=chain),
+    "trace.done": _traced,
+    # Staff summaries of audit events, from the event's data (EventKind.staff_summary names them).
+    "event.evidence": _recorded,
+    "event.discovery": lambda found, **_details: ngettext("%(num)d outgoing transfer found",
+                                                          "%(num)d outgoing transfers found", found),
+    "event.trace": _traced_event,
+}
+
+
+def say(key: str, **values: Any) -> Message:
+    """A message to store: its key and JSON values. Raises KeyError for a key MESSAGES does not know."""
+    if key not in MESSAGES:
+        raise KeyError(key)
+    return {"key": key, "values": values}
+
+
+def words(message: Mapping[str, Any] | None) -> str | None:
+    """A stored message in the reader's language; None for none, for a key no longer known, or for values that do
+    not fit it (an audit event written before its kind had a staff summary), so the caller can fall back."""
+    if not message or message.get("key") not in MESSAGES:
+        return None
+    try:
+        return MESSAGES[message["key"]](**message.get("values", {}))
+    except (KeyError, TypeError):
+        return None
