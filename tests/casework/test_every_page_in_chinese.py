@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -26,10 +25,10 @@ from sqlalchemy import select
 from casework.extensions import db
 from casework.models import Case, IncidentType, Role, TraceRun
 from casework.models import enums as model_enums
-from casework.services import case_page, demo, jobs, labels, portal, thread
+from casework.services import case_page, demo, labels, portal, thread
 from casework.services.tokens import new_access_token
 from tests.casework.test_report_wizard import answers, post_step, submit
-from tests.fixtures.factories import csrf_token
+from tests.fixtures.factories import csrf_token, run_evidence_work
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "casework/translations/zh_Hans_CN/LC_MESSAGES/messages.po"
 CHINESE = "zh-CN,zh;q=0.9"
@@ -153,14 +152,7 @@ def seeded(app, client, devnet, staged_thefts, make_user):
     demo.file_demo_cases(staged_thefts)
     demo.import_devnet_labels(staged_thefts)
     case = db.session.scalar(select(Case).where(Case.incident_type == IncidentType.APPROVAL_PHISHING))
-    jobs.capture_reported(case, actor=None)
-    jobs.queue_discovery(case, staged_thefts.chain_id, case.incident_at - timedelta(hours=6),
-                         case.discovered_at + timedelta(hours=6), actor=None)
-    db.session.commit()
-    jobs.run_due_jobs()
-    jobs.queue_trace(case, staged_thefts.chain_id, depth=5, breadth=5, actor=None)
-    db.session.commit()
-    jobs.run_due_jobs()
+    run_evidence_work(case, staged_thefts.chain_id)
     staff = make_user(Role.ADMIN)
     portal.send_victim_message(case, "请问我的资金能追回吗？")
     thread.reply_to_victim(staff, case, "我们正在联系交易所。")

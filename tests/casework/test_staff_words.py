@@ -24,6 +24,7 @@ from casework.models import (
 )
 from casework.services import chains, demo, jobs, tracing
 from tests.evidence.faultproxy import FaultProxy
+from tests.fixtures.factories import run_evidence_work
 
 CHINESE = {"Accept-Language": "zh-CN,zh;q=0.9"}
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
@@ -50,14 +51,7 @@ def read_page(client, login, make_user):
 
 
 def _by_the_scheduler(case: Case, staged_thefts) -> None:
-    jobs.capture_reported(case, actor=None)
-    jobs.queue_discovery(case, staged_thefts.chain_id, case.incident_at - timedelta(hours=6),
-                         case.discovered_at + timedelta(hours=6), actor=None)
-    db.session.commit()
-    jobs.run_due_jobs()
-    jobs.queue_trace(case, staged_thefts.chain_id, depth=5, breadth=5, actor=None)
-    db.session.commit()
-    jobs.run_due_jobs()
+    run_evidence_work(case, staged_thefts.chain_id)
     assert {job.status for job in jobs.jobs_for(case)} == {JobStatus.DONE}
 
 
