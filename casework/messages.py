@@ -56,6 +56,16 @@ def _traced_event(hops: int, proposals: int, **_details: Any) -> str:
              proposals=ngettext("%(num)d freeze proposal", "%(num)d freeze proposals", proposals))
 
 
+def _status_change(before: str, after: str, reason: str = "", resolution: str | None = None,
+                   **_details: Any) -> str:
+    from casework.models.enums import CaseStatus, Resolution  # imported here: casework.models imports this module
+
+    change = _("%(before)s → %(after)s", before=CaseStatus(before).title, after=CaseStatus(after).title)
+    if resolution:
+        change = _("%(change)s (%(resolution)s)", change=change, resolution=Resolution(resolution).title)
+    return _("%(change)s: %(reason)s", change=change, reason=reason) if reason else change
+
+
 MESSAGES: dict[str, Callable[..., str]] = {
     # An evidence job's progress and failures (EvidenceJob.progress_message, .error_message).
     "job.running": lambda attempt: _("Running (attempt %(n)d)", n=attempt),
@@ -79,6 +89,7 @@ MESSAGES: dict[str, Callable[..., str]] = {
     "event.discovery": lambda found, **_details: ngettext("%(num)d outgoing transfer found",
                                                           "%(num)d outgoing transfers found", found),
     "event.trace": _traced_event,
+    "event.status": _status_change,
 }
 
 
@@ -96,5 +107,5 @@ def words(message: Mapping[str, Any] | None) -> str | None:
         return None
     try:
         return MESSAGES[message["key"]](**message.get("values", {}))
-    except (KeyError, TypeError):
+    except (KeyError, TypeError, ValueError):
         return None

@@ -214,7 +214,7 @@ class EventKind(TextEnum):
         return None if sentence is None else str(sentence) % values
 
     SUBMITTED = "submitted", _l("Report submitted"), _l("You submitted your report.")
-    STATUS = "status", _l("Status changed"), _l("Your case is now: %(status)s")
+    STATUS = "status", _l("Status changed"), _l("Your case is now: %(status)s"), None, "event.status"
     ASSIGNED = "assigned", _l("Handler assigned"), _l("A case handler was assigned to your case.")
     MESSAGE = "message", _l("Message"), _l("Your case handler sent you a message."), _l("You sent a message.")
     NOTE = "note", _l("Internal note added")

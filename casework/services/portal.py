@@ -11,7 +11,8 @@ and replaces the old one, which stops working at once.
 
 Additions (messages, more information, addresses, transaction hashes, files) each go through one function here,
 which runs the secret guard and the shared validators again (whatever the caller checked) and writes a CaseEvent
-with actor_label "victim". The caller commits. An address or hash the case already holds is refused on the table's
+with actor_label "victim"; a case that was waiting for the victim goes back to its handler (workflow.victim_answered).
+The caller commits. An address or hash the case already holds is refused on the table's
 unique key in the same statement that adds it, so two identical adds at once store it once and the second is
 answered "already on your case".
 """
@@ -42,7 +43,7 @@ from casework.models import (
     MessageAuthor,
     ReportedTransaction,
 )
-from casework.services import chains, links, uploads
+from casework.services import chains, links, uploads, workflow
 from casework.services.confirmation import tracking_path
 from casework.services.mail import queue_email
 from casework.services.rows import insert_new
@@ -204,13 +205,16 @@ def send_victim_message(case: Case, body: str) -> Message:
     message = Message(case=case, author_kind=MessageAuthor.VICTIM, body=body)
     db.session.add(message)
     CaseEvent.record(case, None, EventKind.MESSAGE, actor_label=VICTIM, author=VICTIM)
+    workflow.victim_answered(case)
     return message
 
 
 def add_information(case: Case, text: str) -> CaseEvent:
     """More about what happened, kept as an append-only event (the original statement stays as it was filed)."""
     text = checked_text(text, INFORMATION_MAX_CHARS, required=True)
-    return CaseEvent.record(case, None, EventKind.INFORMATION_ADDED, summary=text, actor_label=VICTIM)
+    event = CaseEvent.record(case, None, EventKind.INFORMATION_ADDED, summary=text, actor_label=VICTIM)
+    workflow.victim_answered(case)
+    return event
 
 
 def add_address(case: Case, chain_id: int, address: str, role: AddressRole | str, label: str = "") -> CaseAddress:
@@ -233,6 +237,7 @@ def add_address(case: Case, chain_id: int, address: str, role: AddressRole | str
         raise PortalError(_("This address is already on your case with that role."))
     CaseEvent.record(case, None, EventKind.ADDRESS_ADDED, actor_label=VICTIM, chain_id=chain_id, address=address,
                      role=role)
+    workflow.victim_answered(case)
     db.session.expire(case, ["addresses"])
     return db.session.get(CaseAddress, entry_id)
 
@@ -251,6 +256,7 @@ def add_transaction(case: Case, chain_id: int, tx_hash: str, note: str = "") -> 
     if entry_id is None:
         raise PortalError(_("This transaction is already on your case."))
     CaseEvent.record(case, None, EventKind.TRANSACTION_ADDED, actor_label=VICTIM, chain_id=chain_id, tx_hash=tx_hash)
+    workflow.victim_answered(case)
     db.session.expire(case, ["transactions"])
     return db.session.get(ReportedTransaction, entry_id)
 
@@ -265,4 +271,5 @@ def add_file(case: Case, upload: FileStorage) -> CaseFile:
         raise PortalError(_("This file is already on your case."))
     CaseEvent.record(case, None, EventKind.FILE_ADDED, actor_label=VICTIM, name=attached.original_name,
                      sha256=attached.sha256)
+    workflow.victim_answered(case)
     return attached

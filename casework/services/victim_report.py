@@ -4,7 +4,7 @@ ORM objects.
 
 Only events whose kind carries a sentence for the victim (EventKind) reach the victim, and their text is that
 sentence and the data this application itself recorded: a staff member's summary (a status-change reason, say) is
-never shown. Internal notes never appear.
+never shown; the summary a handler writes for the victim when closing the case is. Internal notes never appear.
 """
 
 from __future__ import annotations
@@ -113,7 +113,10 @@ _VICTIM_DETAIL = {
 
 
 def _victim_detail(event: CaseEvent) -> str:
-    """What the victim themselves added, shown under the entry; nothing for anyone else's events."""
+    """What the victim themselves added, shown under the entry, and the summary written for the victim when their
+    case was closed; nothing else of anyone else's events."""
+    if event.action is EventKind.STATUS:
+        return str((event.data or {}).get("victim_summary") or "")
     if event.actor_label != "victim":
         return ""
     if event.action is EventKind.INFORMATION_ADDED:

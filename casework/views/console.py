@@ -8,9 +8,10 @@ from flask_login import current_user, login_required
 
 from casework.extensions import db
 from casework.models import Case
-from casework.services import case_page, thread
+from casework.services import case_page, thread, workflow
 from casework.services import cases as case_service
 from casework.services.portal import PortalError
+from casework.views.forms import StatusForm
 from forms.portal import MessageForm, NoteForm
 
 bp = Blueprint("console", __name__, url_prefix="/staff")
@@ -23,12 +24,19 @@ def cases():
 
 
 def _case_page(case: Case, *, reply_form: MessageForm | None = None, note_form: NoteForm | None = None,
-               status: int = 200):
+               status_form: StatusForm | None = None, status: int = 200):
+    options = workflow.status_options(current_user, case)
+    status_form = status_form or StatusForm(formdata=None, prefix="status")
+    status_form.current.data = options.current
+    status_form.to.choices = [("", _("Choose…")), *options.choices]
+    status_form.resolution.choices = [("", _("Choose…")), *options.resolutions]
     return render_template(
         "web/console/case.html",
         page=case_page.case_page(current_user, case.reference),
         reply_form=reply_form or MessageForm(formdata=None, prefix="reply"),
         note_form=note_form or NoteForm(formdata=None, prefix="note"),
+        status_form=status_form,
+        status_options=options,
     ), status
 
 
@@ -72,3 +80,25 @@ def add_note(reference: str):
             flash(_("Note added."))
             return redirect(url_for(".case_detail", reference=case.reference, _anchor="notes"))
     return _case_page(case, note_form=form, status=422)
+
+
+@bp.post("/cases/<reference>/status")
+@login_required
+def change_status(reference: str):
+    case = case_service.get_for(current_user, reference)
+    form = StatusForm(prefix="status")
+    if form.validate_on_submit():
+        try:
+            workflow.transition_case(
+                case, form.to.data, actor=current_user, reason=form.reason.data, expected=form.current.data,
+                resolution=form.resolution.data or None, victim_summary=form.victim_summary.data,
+                confirm_open_referrals=form.confirm_open_referrals.data,
+            )
+        except workflow.WorkflowError as error:
+            db.session.rollback()
+            form.to.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Status updated: the case is now %(status)s.", status=case.status.title))
+            return redirect(url_for(".case_detail", reference=case.reference, _anchor="status"))
+    return _case_page(case, status_form=form, status=422)

@@ -1,10 +1,10 @@
-"""Small staff-side forms (sign-in, language switch). The victim's forms live in the forms package."""
+"""Small staff-side forms (sign-in, language switch, a case's status). The victim's forms live in the forms package."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
 from casework.i18n import LANGUAGES
 
@@ -17,3 +17,20 @@ class LoginForm(FlaskForm):
 class LanguageForm(FlaskForm):
     lang = SelectField(_l("Language"), choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()])
     next = HiddenField()
+
+
+class StatusForm(FlaskForm):
+    """Move a case to another status. `current` is the status the page showed, so a stale form is refused; the
+    choices are the case's allowed next states (set by the view); closing fills in resolution and victim_summary.
+    Lengths and the closing rules are checked again by workflow.transition_case."""
+
+    current = HiddenField(validators=[DataRequired()])
+    to = SelectField(_l("New status"), choices=[], validate_choice=False,
+                     validators=[DataRequired(message=_l("Choose the new status."))])
+    reason = TextAreaField(_l("Reason (staff only)"),
+                           validators=[DataRequired(message=_l("Give a reason for the change.")), Length(max=2_000)])
+    resolution = SelectField(_l("Resolution (when closing)"), choices=[], validate_choice=False,
+                             validators=[Optional()])
+    victim_summary = TextAreaField(_l("Summary for the victim (when closing)"),
+                                   validators=[Optional(), Length(max=2_000)])
+    confirm_open_referrals = BooleanField(_l("Close even though referrals are still open"))
