@@ -402,3 +402,15 @@ def test_two_changes_at_once_apply_one(app, make_case, make_user):
     assert "Someone else changed this case" in refused
     db.session.expire_all()
     assert [e.data["after"] for e in status_events(db.session.scalar(select(Case)))] == ["triage"]
+
+
+def test_the_staff_timeline_puts_the_change_into_words_in_the_readers_language(client, make_case, make_user, login):
+    handler = make_user(Role.HANDLER)
+    filed = make_case()
+    transition_case(filed.case, S.TRIAGE, actor=handler, reason="reading it")
+    db.session.commit()
+    login(handler)
+    page = f"/staff/cases/{filed.case.reference}"
+    assert "Status changed: Submitted → Triage: reading it" in client.get(page).get_data(as_text=True)
+    chinese = client.get(page, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "状态已变更: 已提交 → 初步评估：reading it" in chinese
