@@ -414,3 +414,23 @@ def test_the_staff_timeline_puts_the_change_into_words_in_the_readers_language(c
     assert "Status changed: Submitted → Triage: reading it" in client.get(page).get_data(as_text=True)
     chinese = client.get(page, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "状态已变更: 已提交 → 初步评估：reading it" in chinese
+
+
+def test_the_victim_is_emailed_about_the_changes_that_matter_and_a_reopening(app, make_case, make_user):
+    handler, supervisor = make_user(Role.HANDLER), make_user(Role.SUPERVISOR)
+    filed = make_case(language="en")
+
+    def notices() -> list[str]:
+        return [n.subject for n in db.session.scalars(select(Notification).order_by(Notification.id))]
+
+    already = len(notices())  # the filing's confirmation
+    bring_to(filed.case, handler, S.TRIAGE)
+    assert len(notices()) == already  # triage follows the filing at once: the portal shows it, no e-mail
+    transition_case(filed.case, S.CLOSED, actor=handler, reason="nothing left to do", **CLOSING)
+    transition_case(filed.case, S.INVESTIGATING, actor=supervisor, reason="new transfers appeared")
+    db.session.commit()
+    reference = filed.case.reference
+    assert notices()[already:] == [f"Your case {reference}: Closed", f"Your case {reference}: Under investigation"]
+    reopened = db.session.scalars(select(Notification).order_by(Notification.id.desc())).first()
+    assert "Your case has been reopened." in reopened.body_text
+    assert "new transfers" not in reopened.body_text
