@@ -168,7 +168,7 @@ def transition_case(
     if actor is not None:
         require(actor, Permission.WORK_CASES)
         reason = _checked_text(reason, REASON_MAX_CHARS, _("Give a reason for the change."))
-    seen = CaseStatus(expected) if expected else case.status
+    seen = _status_or_none(expected) if expected else case.status
     if seen is not case.status:
         raise _stale(case)
     _refuse_illegal(case, to, actor)
@@ -193,6 +193,13 @@ def transition_case(
     if actor_label != "victim" and (to in TELL_VICTIM_BY_EMAIL or seen is S.CLOSED):
         _tell_victim(case, reopened=seen is S.CLOSED)
     return event
+
+
+def _status_or_none(value: CaseStatus | str) -> CaseStatus | None:
+    try:
+        return CaseStatus(value)
+    except ValueError:
+        return None
 
 
 def _stale(case: Case) -> WorkflowError:

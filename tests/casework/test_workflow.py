@@ -434,3 +434,13 @@ def test_the_victim_is_emailed_about_the_changes_that_matter_and_a_reopening(app
     reopened = db.session.scalars(select(Notification).order_by(Notification.id.desc())).first()
     assert "Your case has been reopened." in reopened.body_text
     assert "new transfers" not in reopened.body_text
+
+
+def test_a_tampered_form_gets_a_message_not_an_error(client, make_case, make_user, login):
+    login(make_user(Role.HANDLER))
+    reference = make_case().case.reference
+    for tampered in ({"current": "nonsense", "to": "triage"}, {"to": "nonsense"}, {"to": "closed"}):
+        response, _form = _status_post(client, reference, {"reason": "x", **tampered})
+        assert response.status_code == 422
+    db.session.expire_all()
+    assert db.session.scalar(select(Case)).status is S.SUBMITTED
