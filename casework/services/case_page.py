@@ -77,7 +77,7 @@ class VictimFacts:
 
 @dataclass(frozen=True)
 class LabelledValues:
-    """One kind of thing the victim named (a kind of scammer contact), with what they wrote."""
+    """A label and what the victim wrote under it (one kind of scammer contact, one report made elsewhere)."""
 
     label: str
     values: list[str]
