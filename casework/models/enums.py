@@ -196,7 +196,8 @@ class EventKind(TextEnum):
     the staff timeline, for kinds whose summary code writes; other kinds show the summary a person typed.
 
     A new kind is one line here; the database accepts it once a migration replaces the CHECK on
-    case_events.action with the new list of values (as migration b9d2f1a3c5e7 created it).
+    case_events.action with the new list of values (as migration b9d2f1a3c5e7 created it). On SQLite that rebuilds
+    the table and drops its append-only triggers: the migration creates them again (see b3d5f7a9c1e2).
     """
 
     def __init__(self, value: str, title, victim=None, own=None, staff: str | None = None) -> None:
@@ -231,3 +232,5 @@ class EventKind(TextEnum):
         "A copy of your report was downloaded.")
     ACCESS_LINK_REPLACED = "access_link_replaced", _l("Victim was sent a new private link"), _l(
         "A new private link was sent to your e-mail address; the old one no longer works.")
+    CASE_VIEWED = "case_viewed", _l("Staff opened the case page")
+    FILE_VIEWED = "file_viewed", _l("Staff opened a file")

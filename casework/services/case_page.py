@@ -17,9 +17,21 @@ from werkzeug.exceptions import NotFound
 
 from casework.extensions import db
 from casework.i18n import LANGUAGES
-from casework.models import AddressRole, Case, MessageAuthor, TraceRun, Transfer, TransferKind, User
+from casework.models import (
+    AddressRole,
+    Case,
+    CaseEvent,
+    EventKind,
+    MessageAuthor,
+    ReportExtras,
+    TraceRun,
+    Transfer,
+    TransferKind,
+    User,
+    utcnow,
+)
 from casework.services import cases as case_service
-from casework.services import chains, jobs, labels, tracing
+from casework.services import chains, jobs, labels, tracing, uploads
 from casework.services import evidence as evidence_service
 from casework.services.access import Permission, can
 from casework.services.report_answers import country_name
@@ -30,14 +42,70 @@ from evidence.trace import FlowGraph
 # Who acted, when it was not a named staff member (CaseEvent.actor_label).
 ACTORS = {"victim": _l("the victim"), "system": _l("the system"), "staff": _l("staff")}
 UNLIMITED_ALLOWANCE = 2**256 - 1
+# The other side's contacts (ReportExtras.scammer_contacts) and reports made elsewhere (prior_reports), as staff
+# read them.
+CONTACT_KINDS = {
+    "websites": _l("Websites"), "phones": _l("Phone numbers"), "emails": _l("E-mail addresses"),
+    "social": _l("Messenger and social accounts"), "apps": _l("Apps and platforms"),
+}
+PRIOR_REPORTS = {
+    "police_report_number": _l("Police report number"), "police_agency": _l("Police agency"),
+    "platform_ticket": _l("Exchange or platform ticket"),
+}
+# A staff member's views of a case are logged at most once in this window (CASE_VIEWED).
+VIEW_LOG_WINDOW = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Consent:
+    """Whether the victim lets us share their case with one kind of recipient."""
+
+    recipient: str
+    given: bool
 
 
 @dataclass(frozen=True)
 class VictimFacts:
     name: str
     email: str | None
+    phone: str | None
     country: str | None
+    jurisdiction: str | None
     language: str
+    consents: list[Consent]
+
+
+@dataclass(frozen=True)
+class LabelledValues:
+    """A label and what the victim wrote under it (one kind of scammer contact, one report made elsewhere)."""
+
+    label: str
+    values: list[str]
+
+
+@dataclass(frozen=True)
+class FileLine:
+    id: int
+    name: str
+    content_type: str
+    size: str
+    uploaded_at: datetime
+
+
+@dataclass(frozen=True)
+class CaseActions:
+    """The forms the viewer may use on the page (the POST routes check the same permissions again)."""
+
+    reply: bool
+    add_note: bool
+    capture: bool
+    discover: bool
+    trace: bool
+    confirm_theft: bool
+
+    @property
+    def run_evidence(self) -> bool:
+        return self.capture or self.discover or self.trace
 
 
 @dataclass(frozen=True)
@@ -146,12 +214,18 @@ class CasePage:
     priority: str
     incident: str
     wallet_app: str | None
+    first_contact: str | None
     incident_at: datetime | None
+    discovered_at: datetime | None
     victim_timezone: str | None
     submitted_at: datetime
     handler: str | None
     statement: str
     victim: VictimFacts | None
+    scammer_contacts: list[LabelledValues]
+    exchanges: list[str]
+    prior_reports: list[LabelledValues]
+    files: list[FileLine]
     losses: list[LossLine]
     addresses: list[AddressLine]
     transactions: list[TransactionLine]
@@ -159,7 +233,7 @@ class CasePage:
     messages: list[ThreadEntry]
     notes: list[ThreadEntry]
     timeline: list[TimelineEntry]
-    can_work_case: bool
+    actions: CaseActions
 
 
 @dataclass(frozen=True)
@@ -244,10 +318,46 @@ def _staff_name(user: User | None) -> str:
     return user.display_name if user is not None else _("Staff")
 
 
+def _actions(user: User) -> CaseActions:
+    works = can(user, Permission.WORK_CASES)
+    return CaseActions(reply=works, add_note=works, capture=works, discover=works, trace=works, confirm_theft=works)
+
+
+def _victim(case: Case) -> VictimFacts | None:
+    reporter = case.reporter
+    if reporter is None:
+        return None
+    return VictimFacts(
+        name=reporter.name, email=reporter.email, phone=reporter.phone,
+        country=country_name(reporter.country) or None, jurisdiction=reporter.jurisdiction,
+        language=str(LANGUAGES.get(reporter.preferred_language, reporter.preferred_language)),
+        consents=[
+            Consent(_("Exchanges and stablecoin issuers"), reporter.consent_exchanges),
+            Consent(_("Police and other law enforcement"), reporter.consent_law_enforcement),
+            Consent(_("Consumer-protection agencies"), reporter.consent_consumer_agencies),
+        ],
+    )
+
+
+def _extras(case: Case) -> ReportExtras:
+    return db.session.scalar(select(ReportExtras).where(ReportExtras.case_id == case.id)) or ReportExtras(
+        scammer_contacts={}, exchanges=[], prior_reports={})
+
+
+def record_view(user: User, case: Case) -> CaseEvent | None:
+    """Log that user opened the case page (CASE_VIEWED), unless they did within VIEW_LOG_WINDOW; the caller commits."""
+    since = utcnow() - VIEW_LOG_WINDOW
+    seen = db.session.scalar(select(CaseEvent.id).where(
+        CaseEvent.case_id == case.id, CaseEvent.actor_id == user.id, CaseEvent.action == EventKind.CASE_VIEWED,
+        CaseEvent.created_at >= since,
+    ).limit(1))
+    return None if seen is not None else CaseEvent.record(case, user, EventKind.CASE_VIEWED)
+
+
 def case_page(user: User, reference: str) -> CasePage:
     """The case page of reference for user, or AccessDenied / NotFound (as cases.get_for)."""
     case = case_service.get_for(user, reference)
-    reporter = case.reporter
+    extras = _extras(case)
     return CasePage(
         reference=case.reference,
         status=case.status.title,
@@ -256,15 +366,28 @@ def case_page(user: User, reference: str) -> CasePage:
         priority=case.priority.title,
         incident=case.incident_type.title,
         wallet_app=case.wallet_app,
+        first_contact=case.first_contact,
         incident_at=case.incident_at,
+        discovered_at=case.discovered_at,
         victim_timezone=case.victim_timezone,
         submitted_at=case.submitted_at,
         handler=case.assigned_handler.display_name if case.assigned_handler else None,
         statement=case.summary or "",
-        victim=VictimFacts(
-            name=reporter.name, email=reporter.email, country=country_name(reporter.country) or None,
-            language=str(LANGUAGES.get(reporter.preferred_language, reporter.preferred_language)),
-        ) if reporter else None,
+        victim=_victim(case),
+        scammer_contacts=[
+            LabelledValues(str(label), list(extras.scammer_contacts[kind]))
+            for kind, label in CONTACT_KINDS.items() if extras.scammer_contacts.get(kind)
+        ],
+        exchanges=list(extras.exchanges),
+        prior_reports=[
+            LabelledValues(str(label), [extras.prior_reports[name]])
+            for name, label in PRIOR_REPORTS.items() if extras.prior_reports.get(name)
+        ],
+        files=[
+            FileLine(f.id, uploads.display_name(f.original_name), f.content_type,
+                     _("%(kb)s KB", kb=format_amount(-(-f.size // 1024), 0)), f.uploaded_at)
+            for f in uploads.files_of_case(case)
+        ],
         losses=[
             LossLine(_amount(loss.amount_raw, loss.decimals, None), loss.asset_symbol, loss.token_address,
                      chains.chain_name(loss.chain_id))
@@ -292,7 +415,7 @@ def case_page(user: User, reference: str) -> CasePage:
                           e.actor.display_name if e.actor else str(ACTORS.get(e.actor_label, e.actor_label)))
             for e in case.events
         ],
-        can_work_case=can(user, Permission.WORK_CASES),
+        actions=_actions(user),
     )
 
 

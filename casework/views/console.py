@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from casework.extensions import db
 from casework.models import Case
-from casework.services import case_page, thread, workflow
+from casework.services import case_files, case_page, thread, workflow
 from casework.services import cases as case_service
 from casework.services.portal import PortalError
 from casework.views.forms import StatusForm
@@ -43,7 +43,24 @@ def _case_page(case: Case, *, reply_form: MessageForm | None = None, note_form: 
 @bp.get("/cases/<reference>")
 @login_required
 def case_detail(reference: str):
-    return _case_page(case_service.get_for(current_user, reference))
+    case = case_service.get_for(current_user, reference)
+    if case_page.record_view(current_user, case) is not None:
+        db.session.commit()
+    return _case_page(case)
+
+
+@bp.get("/cases/<reference>/files/<int:file_id>")
+@login_required
+def case_file(reference: str, file_id: int):
+    opened = case_files.open_case_file(current_user, reference, file_id)
+    db.session.commit()
+    response = send_file(opened.path, mimetype=opened.content_type, as_attachment=not opened.inline,
+                         download_name=opened.download_name, conditional=False, etag=False, max_age=0)
+    # Nothing in a file may run or load anything, even an image opened on its own.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.post("/cases/<reference>/messages")

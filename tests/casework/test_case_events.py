@@ -46,8 +46,11 @@ def test_an_unknown_kind_is_refused_by_the_builder_and_by_the_database(app, make
     case = make_case().case
     with pytest.raises(ValueError):
         CaseEvent.record(case, None, "sla_breach")
-    with pytest.raises(IntegrityError):
-        db.session.execute(text("UPDATE case_events SET action = 'sla_breach' WHERE case_id = :id"), {"id": case.id})
+    row = CaseEvent.row(EventKind.NOTE)
+    with pytest.raises(IntegrityError, match="ck_case_events_event_kind|CHECK constraint failed"):
+        db.session.execute(text("INSERT INTO case_events (case_id, actor_label, action, summary, data, created_at) "
+                                "VALUES (:id, 'system', 'sla_breach', '', '{}', :at)"),
+                           {"id": case.id, "at": row["created_at"]})
     db.session.rollback()
 
 

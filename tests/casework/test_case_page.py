@@ -56,7 +56,7 @@ def test_the_view_model_holds_plain_values(make_user, make_case):
     assert page.reference == case.reference and page.statement == "My USDT was taken."
     assert page.losses[0].amount == "2,500" and page.losses[0].symbol == "USDT"
     assert {line.role for line in page.addresses} == {"Victim", "Attacker"}
-    assert page.can_work_case is False
+    assert not (page.actions.reply or page.actions.add_note or page.actions.run_evidence or page.actions.confirm_theft)
     assert page.timeline and all(isinstance(entry.title, str) for entry in page.timeline)
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from casework.extensions import db
 from casework.models import Case, IncidentType, Role, TraceRun
 from casework.models import enums as model_enums
-from casework.services import case_page, demo, labels, portal, thread
+from casework.services import case_page, demo, labels, portal, thread, uploads
 from casework.services.tokens import new_access_token
 from tests.casework.test_report_wizard import answers, post_step, submit
 from tests.fixtures.factories import csrf_token, run_evidence_work
@@ -157,11 +157,12 @@ def seeded(app, client, devnet, staged_thefts, make_user):
     portal.send_victim_message(case, "请问我的资金能追回吗？")
     thread.reply_to_victim(staff, case, "我们正在联系交易所。")
     thread.add_note(staff, case, "已发冻结申请。")
+    chat = uploads.store_upload("骗子：转 10 USDT 解锁空投\n".encode(), "聊天记录.txt", case=case).file
     token, case.access_token_hash = new_access_token()
     db.session.commit()
     run = db.session.scalars(select(TraceRun).where(TraceRun.case_id == case.id)).one()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = CHINESE
-    return {"case": case, "token": token, "run": run, "staff": staff}
+    return {"case": case, "token": token, "run": run, "staff": staff, "file": chat}
 
 
 def _open(client, url: str, pages: dict[str, tuple[list[str], list[str]]]) -> None:
@@ -200,6 +201,7 @@ def test_every_page_is_in_chinese(app, client, seeded):
     _sign_in(client, seeded["staff"])
     visit("console.cases", "/staff/cases")
     visit("console.case_detail", f"/staff/cases/{case.reference}")
+    visit("console.case_file", f"/staff/cases/{case.reference}/files/{seeded['file'].id}")
     visit("evidence.graph", f"/staff/cases/{case.reference}/evidence/graph/{run.id}.svg")
     visit("labels.index", "/staff/labels")
     visit("admin.user_list", "/staff/admin/users")
@@ -212,7 +214,7 @@ def test_every_page_is_in_chinese(app, client, seeded):
     findings = {(url, english) for url, (nodes, options) in pages.items()
                 for english in english_left(nodes, entries, codes, options)}
     names = {case.reference: "<reference>", token: "<token>", f"/{run.id}.svg": "/<run_id>.svg",
-             resume.rsplit("/", 1)[1]: "<token>"}
+             resume.rsplit("/", 1)[1]: "<token>", f"/files/{seeded['file'].id}": "/files/<id>"}
     left = sorted({(_generic(url, names), what) for url, what in findings})
     assert not left, "shown in English or as a code on a Chinese page:\n" + "\n".join(map(str, left))
 
