@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -63,59 +65,54 @@ def case_file(reference: str, file_id: int):
     return response
 
 
+def _submit_on_case(reference: str, form, form_name: str, act: Callable[[Case], object], error_field,
+                    done: Callable[[Case], str], anchor: str):
+    """Validate a case-page form, run its service call, commit, say `done` and go back to the section; else show
+    the page again with the service's message under error_field (nothing of the failed call is kept)."""
+    case = case_service.get_for(current_user, reference)
+    if form.validate_on_submit():
+        try:
+            act(case)
+        except (PortalError, workflow.WorkflowError) as error:
+            db.session.rollback()
+            error_field.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(done(case))
+            return redirect(url_for(".case_detail", reference=case.reference, _anchor=anchor))
+    return _case_page(case, **{form_name: form}, status=422)
+
+
 @bp.post("/cases/<reference>/messages")
 @login_required
 def reply(reference: str):
-    case = case_service.get_for(current_user, reference)
     form = MessageForm(prefix="reply")
-    if form.validate_on_submit():
-        try:
-            thread.reply_to_victim(current_user, case, form.body.data)
-        except PortalError as error:
-            db.session.rollback()
-            form.body.errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(_("Reply sent. The victim sees it in their case portal."))
-            return redirect(url_for(".case_detail", reference=case.reference, _anchor="thread"))
-    return _case_page(case, reply_form=form, status=422)
+    return _submit_on_case(reference, form, "reply_form",
+                           lambda case: thread.reply_to_victim(current_user, case, form.body.data), form.body,
+                           lambda case: _("Reply sent. The victim sees it in their case portal."), "thread")
 
 
 @bp.post("/cases/<reference>/notes")
 @login_required
 def add_note(reference: str):
-    case = case_service.get_for(current_user, reference)
     form = NoteForm(prefix="note")
-    if form.validate_on_submit():
-        try:
-            thread.add_note(current_user, case, form.body.data)
-        except PortalError as error:
-            db.session.rollback()
-            form.body.errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(_("Note added."))
-            return redirect(url_for(".case_detail", reference=case.reference, _anchor="notes"))
-    return _case_page(case, note_form=form, status=422)
+    return _submit_on_case(reference, form, "note_form",
+                           lambda case: thread.add_note(current_user, case, form.body.data), form.body,
+                           lambda case: _("Note added."), "notes")
 
 
 @bp.post("/cases/<reference>/status")
 @login_required
 def change_status(reference: str):
-    case = case_service.get_for(current_user, reference)
     form = StatusForm(prefix="status")
-    if form.validate_on_submit():
-        try:
-            workflow.transition_case(
-                case, form.to.data, actor=current_user, reason=form.reason.data, expected=form.current.data,
-                resolution=form.resolution.data or None, victim_summary=form.victim_summary.data,
-                confirm_open_referrals=form.confirm_open_referrals.data,
-            )
-        except workflow.WorkflowError as error:
-            db.session.rollback()
-            form.to.errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(_("Status updated: the case is now %(status)s.", status=case.status.title))
-            return redirect(url_for(".case_detail", reference=case.reference, _anchor="status"))
-    return _case_page(case, status_form=form, status=422)
+
+    def transition(case: Case) -> object:
+        return workflow.transition_case(
+            case, form.to.data, actor=current_user, reason=form.reason.data, expected=form.current.data,
+            resolution=form.resolution.data or None, victim_summary=form.victim_summary.data,
+            confirm_open_referrals=form.confirm_open_referrals.data,
+        )
+
+    return _submit_on_case(reference, form, "status_form", transition, form.to,
+                           lambda case: _("Status updated: the case is now %(status)s.", status=case.status.title),
+                           "status")
