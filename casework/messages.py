@@ -63,7 +63,52 @@ def _status_change(before: str, after: str, reason: str = "", resolution: str | 
     change = _("%(before)s → %(after)s", before=CaseStatus(before).title, after=CaseStatus(after).title)
     if resolution:
         change = _("%(change)s (%(resolution)s)", change=change, resolution=Resolution(resolution).title)
+    return _with_reason(change, reason)
+
+
+def _with_reason(change: str, reason: str = "") -> str:
     return _("%(change)s: %(reason)s", change=change, reason=reason) if reason else change
+
+
+def _assigned(before: str | None = None, after: str | None = None, reason: str = "", **_details: Any) -> str:
+    """before/after: the handlers' display names (None: nobody)."""
+    if after and before:
+        change = _("%(before)s → %(after)s", before=before, after=after)
+    elif after:
+        change = _("Assigned to %(name)s", name=after)
+    else:
+        change = _("Unassigned (was %(name)s)", name=before or "?")
+    return _with_reason(change, reason)
+
+
+def _priority(before: str, after: str, reason: str = "", override: bool = False, **_details: Any) -> str:
+    from casework.models.enums import Priority
+
+    change = _("%(before)s → %(after)s", before=Priority(before).title, after=Priority(after).title)
+    if override:
+        change = _("%(change)s (set by a supervisor)", change=change)
+    else:
+        change = _("%(change)s (recomputed from the facts)", change=change)
+    return _with_reason(change, reason)
+
+
+TASK_CHANGES = {
+    "added": lambda: _("added"), "done": lambda: _("done"), "reopened": lambda: _("reopened"),
+    "assigned": lambda: _("reassigned"), "rescheduled": lambda: _("new due date"), "removed": lambda: _("removed"),
+}
+
+
+def _task(change: str, title: str, **_details: Any) -> str:
+    """change: one of TASK_CHANGES; title: the task's title as it was written."""
+    return _("%(title)s: %(change)s", title=title, change=TASK_CHANGES[change]())
+
+
+def _referral(target: str, before: str, after: str, note: str = "", **_details: Any) -> str:
+    from casework.models.enums import ReferralStatus
+
+    change = _("%(target)s: %(before)s → %(after)s", target=target, before=ReferralStatus(before).title,
+               after=ReferralStatus(after).title)
+    return _with_reason(change, note)
 
 
 MESSAGES: dict[str, Callable[..., str]] = {
@@ -90,6 +135,14 @@ MESSAGES: dict[str, Callable[..., str]] = {
                                                           "%(num)d outgoing transfers found", found),
     "event.trace": _traced_event,
     "event.status": _status_change,
+    "event.assigned": _assigned,
+    "event.priority": _priority,
+    "event.task": _task,
+    "event.merged": lambda into, reason="", **_details: _with_reason(_("Merged into %(reference)s",
+                                                                       reference=into), reason),
+    "event.duplicate_merged": lambda duplicate, reason="", **_details: _with_reason(
+        _("%(reference)s merged into this case", reference=duplicate), reason),
+    "event.referral": _referral,
 }
 
 

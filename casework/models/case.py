@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.extensions import db
@@ -53,11 +65,16 @@ class Case(db.Model):
     # SHA-256 of the victim's secret token; the token itself is never stored.
     access_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     assigned_handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # A supervisor set the priority by hand (with a reason, in a PRIORITY event): recomputing from the facts keeps it.
+    priority_overridden: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # A duplicate merged into another case points at it; its history, reporter and private link stay its own.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"), index=True)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     reporter: Mapped[Reporter | None] = relationship(back_populates="case", uselist=False, cascade="all, delete-orphan")
     assigned_handler: Mapped[User | None] = relationship()
+    merged_into: Mapped[Case | None] = relationship(remote_side="Case.id")
     losses: Mapped[list[ReportedLoss]] = relationship(back_populates="case", cascade="all, delete-orphan")
     addresses: Mapped[list[CaseAddress]] = relationship(back_populates="case", cascade="all, delete-orphan")
     transactions: Mapped[list[ReportedTransaction]] = relationship(back_populates="case", cascade="all, delete-orphan")

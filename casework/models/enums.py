@@ -216,7 +216,8 @@ class EventKind(TextEnum):
 
     SUBMITTED = "submitted", _l("Report submitted"), _l("You submitted your report.")
     STATUS = "status", _l("Status changed"), _l("Your case is now: %(status)s"), None, "event.status"
-    ASSIGNED = "assigned", _l("Handler assigned"), _l("A case handler was assigned to your case.")
+    ASSIGNED = "assigned", _l("Handler assigned"), _l("A case handler was assigned to your case."), None, (
+        "event.assigned")
     MESSAGE = "message", _l("Message"), _l("Your case handler sent you a message."), _l("You sent a message.")
     NOTE = "note", _l("Internal note added")
     EVIDENCE = "evidence", _l("Evidence captured"), _l("On-chain evidence was recorded for your case."), None, (
@@ -234,3 +235,11 @@ class EventKind(TextEnum):
         "A new private link was sent to your e-mail address; the old one no longer works.")
     CASE_VIEWED = "case_viewed", _l("Staff opened the case page")
     FILE_VIEWED = "file_viewed", _l("Staff opened a file")
+    PRIORITY = "priority", _l("Priority changed"), None, None, "event.priority"
+    TASK = "task", _l("Task updated"), None, None, "event.task"
+    MERGED = "merged", _l("Merged into another case"), _l(
+        "Your report was joined with another report of the same theft, so that one team works on both. Your private "
+        "link keeps working, and you will hear from us here."), None, "event.merged"
+    DUPLICATE_MERGED = "duplicate_merged", _l("Duplicate case merged into this one"), None, None, (
+        "event.duplicate_merged")
+    REFERRAL = "referral", _l("Referral updated"), None, None, "event.referral"

@@ -17,6 +17,10 @@ class Permission(enum.Enum):
     VIEW_CASES = "view_cases"
     WORK_CASES = "work_cases"
     REOPEN_CASES = "reopen_cases"
+    ASSIGN_CASES = "assign_cases"
+    OVERRIDE_PRIORITY = "override_priority"
+    MERGE_CASES = "merge_cases"
+    MANAGE_TEMPLATES = "manage_templates"
     DOWNLOAD_DOSSIERS = "download_dossiers"
     MANAGE_USERS = "manage_users"
 
@@ -26,6 +30,10 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.VIEW_CASES: frozenset({Role.HANDLER, Role.SUPERVISOR, Role.LEGAL}),
     Permission.WORK_CASES: frozenset({Role.HANDLER, Role.SUPERVISOR}),
     Permission.REOPEN_CASES: frozenset({Role.SUPERVISOR}),
+    Permission.ASSIGN_CASES: frozenset({Role.SUPERVISOR}),
+    Permission.OVERRIDE_PRIORITY: frozenset({Role.SUPERVISOR}),
+    Permission.MERGE_CASES: frozenset({Role.SUPERVISOR}),
+    Permission.MANAGE_TEMPLATES: frozenset(),
     Permission.DOWNLOAD_DOSSIERS: frozenset({Role.HANDLER, Role.SUPERVISOR, Role.LEGAL}),
     Permission.MANAGE_USERS: frozenset(),
 }
