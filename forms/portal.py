@@ -7,12 +7,13 @@ call `set_chain_choices` before validating.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import PasswordField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -62,7 +63,20 @@ class NewLinkForm(FlaskForm):
     )
 
 
-class MessageForm(FlaskForm):
+def new_once_key() -> str:
+    """A fresh key for one showing of a form (see SentOnce)."""
+    return secrets.token_urlsafe(18)
+
+
+class SentOnce:
+    """A form whose submission must take effect once: each showing carries a new random key, kept when the form is
+    shown again with an error, so a double click, a resent request or a reload after a slow answer posts the same
+    key again and the service (casework.services.submissions) does nothing the second time."""
+
+    once = HiddenField(default=new_once_key, validators=[Optional(), Length(max=64)])
+
+
+class MessageForm(SentOnce, FlaskForm):
     """A message in the case thread (from the victim, or a staff reply)."""
 
     body = TextAreaField(
@@ -72,7 +86,7 @@ class MessageForm(FlaskForm):
     )
 
 
-class InformationForm(FlaskForm):
+class InformationForm(SentOnce, FlaskForm):
     """More about what happened, added to the case after it was filed."""
 
     text = TextAreaField(
@@ -116,7 +130,7 @@ class FileForm(FlaskForm):
     file = FileField(_l("File"), validators=[FileRequired(message=_l("Choose a file first."))])
 
 
-class NoteForm(FlaskForm):
+class NoteForm(SentOnce, FlaskForm):
     """An internal note (staff only, never shown to the victim)."""
 
     body = TextAreaField(

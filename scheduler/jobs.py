@@ -12,7 +12,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from casework.extensions import db
-from casework.services import drafts, mail, uploads
+from casework.services import drafts, mail, submissions, uploads
 from casework.services import jobs as evidence_jobs
 
 log = logging.getLogger(__name__)
@@ -68,9 +68,10 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
 
 
 def expire_drafts() -> int:
-    """Delete report drafts left alone for 30 days (their links already stopped working), then the uploaded
-    files no draft or case uses any more."""
+    """Delete report drafts left alone for 30 days (their links already stopped working), the keys of forms sent
+    more than two days ago, then the uploaded files no draft or case uses any more."""
     removed = drafts.expire_drafts()
+    submissions.purge_old_keys()
     db.session.commit()
     uploads.purge_unused_files()
     return removed

@@ -1,6 +1,6 @@
 """The data model (SQLAlchemy 2.0 typed models); importing this package registers every table."""
 
-from casework.models.activity import CaseEvent, Message, Note, Referral
+from casework.models.activity import CaseEvent, FormSubmission, Message, Note, Referral
 from casework.models.case import Case, CaseAddress, ReferenceCounter, ReportedLoss, ReportedTransaction
 from casework.models.enums import (
     AddressRole,
@@ -34,7 +34,7 @@ __all__ = [
     "ANY_CHAIN", "AddressLabel", "AddressRole", "Case", "CaseAddress", "CaseFile", "CaseEvent", "CaseStatus",
     "Escalation", "EscalationLevel", "EventKind", "EvidenceJob", "JobKind", "RecordKind", "SlaEventKind",
     "SlaMetric", "TheftPattern", "TraceRun",
-    "EvidenceRecord", "FlowEdge", "ImmutableRowError", "IncidentType", "JobStatus", "Message",
+    "EvidenceRecord", "FlowEdge", "FormSubmission", "ImmutableRowError", "IncidentType", "JobStatus", "Message",
     "MessageAuthor", "Note", "Notification", "OutboxStatus", "Priority", "ReferenceCounter",
     "Referral", "ReferralKind", "ReferralStatus", "Reporter", "ReportedLoss", "ReportedTransaction",
     "ReportDraft", "ReportExtras", "Resolution", "Role", "SlaClock", "SlaEvent", "StoredFile", "Transfer",

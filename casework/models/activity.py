@@ -116,6 +116,18 @@ event.listen(CaseEvent, "before_update", refuse_change)
 event.listen(CaseEvent, "before_delete", refuse_change)
 
 
+class FormSubmission(db.Model):
+    """The key of a form that took effect once (forms.portal.SentOnce): a second post with it changes nothing. Kept
+    for two days (the hourly purge), longer than any browser retries a request."""
+
+    __tablename__ = "form_submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class Message(db.Model):
     """A message in the thread the victim sees (from the victim or from staff)."""
 

@@ -47,6 +47,7 @@ from casework.services import chains, links, uploads, workflow
 from casework.services.confirmation import tracking_path
 from casework.services.mail import queue_email
 from casework.services.rows import insert_new
+from casework.services.submissions import claim_once
 from casework.services.tokens import hash_token, new_access_token, token_matches
 from forms.portal import INFORMATION_MAX_CHARS, LABEL_MAX_CHARS, MESSAGE_MAX_CHARS, TX_NOTE_MAX_CHARS
 from forms.secrets import find_secret, secret_warning
@@ -199,9 +200,10 @@ def _configured_chain(chain_id: int) -> int:
     return chain_id
 
 
-def send_victim_message(case: Case, body: str) -> Message:
-    """A message from the victim to their handler."""
+def send_victim_message(case: Case, body: str, *, once: str | None = None) -> Message:
+    """A message from the victim to their handler (`once`: the form's key, see submissions.claim_once)."""
     body = checked_text(body, MESSAGE_MAX_CHARS, required=True)
+    claim_once(case, once)
     message = Message(case=case, author_kind=MessageAuthor.VICTIM, body=body)
     db.session.add(message)
     CaseEvent.record(case, None, EventKind.MESSAGE, actor_label=VICTIM, author=VICTIM)
@@ -209,9 +211,10 @@ def send_victim_message(case: Case, body: str) -> Message:
     return message
 
 
-def add_information(case: Case, text: str) -> CaseEvent:
+def add_information(case: Case, text: str, *, once: str | None = None) -> CaseEvent:
     """More about what happened, kept as an append-only event (the original statement stays as it was filed)."""
     text = checked_text(text, INFORMATION_MAX_CHARS, required=True)
+    claim_once(case, once)
     event = CaseEvent.record(case, None, EventKind.INFORMATION_ADDED, summary=text, actor_label=VICTIM)
     workflow.victim_answered(case)
     return event

@@ -15,13 +15,16 @@ from casework.extensions import db
 from casework.models import Case, CaseEvent, EventKind, Message, MessageAuthor, Note, User
 from casework.services import links, mail, portal
 from casework.services.access import Permission, require
+from casework.services.submissions import claim_once
 from forms.portal import INFORMATION_MAX_CHARS, MESSAGE_MAX_CHARS
 
 
-def reply_to_victim(user: User, case: Case, body: str) -> Message:
-    """A staff message the victim sees in their portal; the victim is told by e-mail if they gave an address."""
+def reply_to_victim(user: User, case: Case, body: str, *, once: str | None = None) -> Message:
+    """A staff message the victim sees in their portal; the victim is told by e-mail if they gave an address.
+    `once`: the form's key (submissions.claim_once: a second post of it raises AlreadyDone)."""
     require(user, Permission.WORK_CASES)
     body = portal.checked_text(body, MESSAGE_MAX_CHARS, required=True)
+    claim_once(case, once)
     message = Message(case=case, author_kind=MessageAuthor.STAFF, author=user, body=body)
     db.session.add(message)
     CaseEvent.record(case, user, EventKind.MESSAGE, author=MessageAuthor.STAFF)
@@ -29,10 +32,12 @@ def reply_to_victim(user: User, case: Case, body: str) -> Message:
     return message
 
 
-def add_note(user: User, case: Case, body: str) -> Note:
-    """An internal note: staff only, never shown to the victim."""
+def add_note(user: User, case: Case, body: str, *, once: str | None = None) -> Note:
+    """An internal note: staff only, never shown to the victim (`once` as for reply_to_victim)."""
     require(user, Permission.WORK_CASES)
-    note = Note(case=case, author=user, body=portal.checked_text(body, INFORMATION_MAX_CHARS, required=True))
+    body = portal.checked_text(body, INFORMATION_MAX_CHARS, required=True)
+    claim_once(case, once)
+    note = Note(case=case, author=user, body=body)
     db.session.add(note)
     CaseEvent.record(case, user, EventKind.NOTE)
     return note

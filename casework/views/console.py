@@ -13,6 +13,7 @@ from casework.models import Case
 from casework.services import case_files, case_page, thread, workflow
 from casework.services import cases as case_service
 from casework.services.portal import PortalError
+from casework.services.submissions import AlreadyDone
 from casework.views.forms import StatusForm
 from forms.portal import MessageForm, NoteForm
 
@@ -73,6 +74,10 @@ def _submit_on_case(reference: str, form, form_name: str, act: Callable[[Case], 
     if form.validate_on_submit():
         try:
             act(case)
+        except AlreadyDone as done_before:
+            db.session.rollback()
+            flash(done_before.message)
+            return redirect(url_for(".case_detail", reference=case.reference, _anchor=anchor))
         except (PortalError, workflow.WorkflowError) as error:
             db.session.rollback()
             error_field.errors.append(error.message)
@@ -88,7 +93,8 @@ def _submit_on_case(reference: str, form, form_name: str, act: Callable[[Case], 
 def reply(reference: str):
     form = MessageForm(prefix="reply")
     return _submit_on_case(reference, form, "reply_form",
-                           lambda case: thread.reply_to_victim(current_user, case, form.body.data), form.body,
+                           lambda case: thread.reply_to_victim(current_user, case, form.body.data, once=form.once.data),
+                           form.body,
                            lambda case: _("Reply sent. The victim sees it in their case portal."), "thread")
 
 
@@ -97,7 +103,8 @@ def reply(reference: str):
 def add_note(reference: str):
     form = NoteForm(prefix="note")
     return _submit_on_case(reference, form, "note_form",
-                           lambda case: thread.add_note(current_user, case, form.body.data), form.body,
+                           lambda case: thread.add_note(current_user, case, form.body.data, once=form.once.data),
+                           form.body,
                            lambda case: _("Note added."), "notes")
 
 

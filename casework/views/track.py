@@ -28,6 +28,7 @@ from casework.extensions import db, limiter
 from casework.models import Case
 from casework.services import chains, portal, victim_report
 from casework.services.portal import PortalError
+from casework.services.submissions import AlreadyDone
 from forms.portal import (
     AddressForm,
     FileForm,
@@ -199,6 +200,10 @@ def _submit(reference: str, form_class: type[FlaskForm], field: str, add, done_m
     if form.validate_on_submit():
         try:
             add(found, form)
+        except AlreadyDone as done_before:
+            db.session.rollback()
+            flash(done_before.message)
+            return redirect(url_for(".case", reference=found.reference, _anchor=anchor))
         except PortalError as error:
             db.session.rollback()
             form[field].errors.append(error.message)
@@ -212,14 +217,16 @@ def _submit(reference: str, form_class: type[FlaskForm], field: str, add, done_m
 @bp.post("/<reference>/messages")
 @_posts_per_case
 def send_message(reference: str):
-    return _submit(reference, MessageForm, "body", lambda case, form: portal.send_victim_message(case, form.body.data),
+    return _submit(reference, MessageForm, "body",
+                   lambda case, form: portal.send_victim_message(case, form.body.data, once=form.once.data),
                    _("Your message was sent. Your case handler will answer here."), "messages")
 
 
 @bp.post("/<reference>/information")
 @_posts_per_case
 def add_information(reference: str):
-    return _submit(reference, InformationForm, "text", lambda case, form: portal.add_information(case, form.text.data),
+    return _submit(reference, InformationForm, "text",
+                   lambda case, form: portal.add_information(case, form.text.data, once=form.once.data),
                    _("Thank you: the information was added to your case."), "add")
 
 
