@@ -1,0 +1,191 @@
+"""SLA clock arithmetic: when a deadline falls, given a start, a target duration, a calendar and the clock's pauses.
+
+Pure functions of plain values (no database, no Flask), so the sweep, the case page and the tests compute a
+deadline the same way.
+
+A `Calendar` is either around the clock (24/7: evidence capture and freeze requests, because funds move at night)
+or weekly opening hours in an IANA time zone, less the public holidays of a country (and subdivision) from the
+`holidays` package and custom closed dates, plus the make-up working days some countries move onto a weekend
+(China's adjusted weekends: the package lists them as `weekend_workdays`; they open with the hours of a Monday).
+
+Business-hours arithmetic walks the opening intervals day by day in local time and converts each boundary to UTC
+on its own, so a daylight-saving change between two days (or inside one) moves the UTC instants and never the
+local opening hours. A local boundary that falls in a spring-forward gap is read with the offset before the change
+(fold 0), i.e. as the first instant after the gap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+Interval = tuple[datetime, datetime]  # UTC, start included, end excluded
+Hours = tuple[tuple[time, time], ...]  # opening intervals of one local day; a close of 00:00 means midnight
+MIDNIGHT = time(0)
+# A calendar that opens less than this often is refused rather than walked for ever.
+MAX_DAYS_WITHOUT_OPENING = 60
+OFFICE_HOURS: Hours = ((time(9), time(18)),)
+MONDAY_TO_FRIDAY = (0, 1, 2, 3, 4)
+
+
+class CalendarError(ValueError):
+    """A calendar that cannot hold a deadline (no opening hours, a close before its opening)."""
+
+
+@dataclass(frozen=True)
+class Calendar:
+    timezone: str = "UTC"
+    # Opening hours per weekday, Monday first (seven entries); ignored when around_the_clock.
+    weekly: tuple[Hours, ...] = ((),) * 7
+    country: str | None = None
+    subdivision: str | None = None
+    closed: frozenset[date] = field(default_factory=frozenset)
+    around_the_clock: bool = False
+
+    def __post_init__(self) -> None:
+        ZoneInfo(self.timezone)  # raises for an unknown zone
+        if len(self.weekly) != 7:
+            raise CalendarError("weekly opening hours need seven days, Monday first")
+        for hours in self.weekly:
+            for opens, closes in hours:
+                if closes != MIDNIGHT and closes <= opens:
+                    raise CalendarError(f"a day closes ({closes}) before it opens ({opens})")
+
+    @classmethod
+    def always(cls) -> Calendar:
+        """24/7."""
+        return cls(around_the_clock=True)
+
+    @classmethod
+    def office(cls, timezone: str, *, hours: Hours = OFFICE_HOURS, days: Iterable[int] = MONDAY_TO_FRIDAY,
+               country: str | None = None, subdivision: str | None = None,
+               closed: Iterable[date] = ()) -> Calendar:
+        """The same opening hours on the given weekdays (0 = Monday), closed on the others."""
+        open_days = set(days)
+        weekly = tuple(hours if weekday in open_days else () for weekday in range(7))
+        return cls(timezone=timezone, weekly=weekly, country=country, subdivision=subdivision,
+                   closed=frozenset(closed))
+
+    def hours_on(self, day: date) -> Hours:
+        """The local opening hours of a day: none on a holiday or closed date, a Monday's on a make-up workday."""
+        if day in self.closed:
+            return ()
+        public, makeup = _public_days(self.country, self.subdivision, day.year)
+        if day in public:
+            return ()
+        if day in makeup:
+            return self.weekly[0] or next((hours for hours in self.weekly if hours), ())
+        return self.weekly[day.weekday()]
+
+    def intervals_on(self, day: date) -> list[Interval]:
+        """The day's opening intervals as UTC instants."""
+        zone = ZoneInfo(self.timezone)
+        intervals = []
+        for opens, closes in self.hours_on(day):
+            start = datetime.combine(day, opens, tzinfo=zone).astimezone(UTC)
+            end_day = day + timedelta(days=1) if closes == MIDNIGHT else day
+            end = datetime.combine(end_day, closes, tzinfo=zone).astimezone(UTC)
+            if end > start:
+                intervals.append((start, end))
+        return intervals
+
+    def local_date(self, instant: datetime) -> date:
+        return instant.astimezone(ZoneInfo(self.timezone)).date()
+
+
+@lru_cache(maxsize=256)
+def _public_days(country: str | None, subdivision: str | None, year: int) -> tuple[frozenset[date], frozenset[date]]:
+    """(public holidays, make-up working days) of a country's year; none without a country."""
+    if not country:
+        return frozenset(), frozenset()
+    table = holidays.country_holidays(country, subdiv=subdivision, years=year)
+    makeup = frozenset(day for day in getattr(table, "weekend_workdays", ()) if day.year == year)
+    return frozenset(table.keys()), makeup
+
+
+def _aware(instant: datetime) -> datetime:
+    if instant.tzinfo is None:
+        raise ValueError("SLA arithmetic needs timezone-aware datetimes")
+    return instant.astimezone(UTC)
+
+
+def open_intervals(calendar: Calendar, start: datetime, pauses: Sequence[Interval] = ()) -> Iterator[Interval]:
+    """The calendar's open time from `start` on, in order, with the clock's pauses cut out (an open-ended pause
+    is given as (paused_at, None) by the caller and ends the walk)."""
+    start = _aware(start)
+    cuts = sorted((_aware(a), _aware(b) if b is not None else None) for a, b in pauses)
+    if calendar.around_the_clock:
+        source: Iterator[Interval] = iter([(start, datetime.max.replace(tzinfo=UTC))])
+    else:
+        source = _walk_days(calendar, start)
+    for interval in source:
+        yield from _minus(interval, cuts)
+        if any(b is None and a <= interval[1] for a, b in cuts):
+            return
+
+
+def _walk_days(calendar: Calendar, start: datetime) -> Iterator[Interval]:
+    day = calendar.local_date(start) - timedelta(days=1)  # a day's interval may end after local midnight
+    days_without = 0
+    while True:
+        intervals = [(max(a, start), b) for a, b in calendar.intervals_on(day) if b > start]
+        if intervals:
+            days_without = 0
+            yield from intervals
+        else:
+            days_without += 1
+            if days_without > MAX_DAYS_WITHOUT_OPENING:
+                raise CalendarError(f"the calendar has no opening hours for {MAX_DAYS_WITHOUT_OPENING} days")
+        day += timedelta(days=1)
+
+
+def _minus(interval: Interval, cuts: Sequence[tuple[datetime, datetime | None]]) -> Iterator[Interval]:
+    start, end = interval
+    for cut_start, cut_end in cuts:
+        if cut_end is not None and cut_end <= start:
+            continue
+        if cut_start >= end:
+            break
+        if cut_start > start:
+            yield start, cut_start
+        if cut_end is None:
+            return
+        start = max(start, cut_end)
+        if start >= end:
+            return
+    if start < end:
+        yield start, end
+
+
+def deadline(start: datetime, target: timedelta, calendar: Calendar,
+             pauses: Sequence[tuple[datetime, datetime | None]] = ()) -> datetime | None:
+    """When `target` of the calendar's open time has run from `start`, not counting the pauses; None while a
+    pause that has not ended is holding the clock. A target of zero is due at the start."""
+    if target < timedelta(0):
+        raise ValueError("an SLA target cannot be negative")
+    if target == timedelta(0):
+        return _aware(start)
+    remaining = target
+    for begin, end in open_intervals(calendar, start, pauses):
+        span = end - begin
+        if remaining <= span:
+            return begin + remaining
+        remaining -= span
+    return None  # the walk ends only at a pause that has not ended
+
+
+def elapsed(start: datetime, until: datetime, calendar: Calendar,
+            pauses: Sequence[tuple[datetime, datetime | None]] = ()) -> timedelta:
+    """How much of the calendar's open time ran between start and until, not counting the pauses."""
+    until = _aware(until)
+    total = timedelta(0)
+    for begin, end in open_intervals(calendar, start, pauses):
+        if begin >= until:
+            break
+        total += min(end, until) - begin
+    return total
