@@ -408,6 +408,7 @@ def dashboard_page(user: User) -> DashboardPage:
 
 def figure_table(user: User, slug: str) -> Table:
     """One figure's table for its CSV file (amounts as plain numbers); 404 for a figure there is not."""
+    require(user, Permission.VIEW_CASES)
     spec = FIGURES.get(slug)
     if spec is None:
         raise NotFound(_("There is no such figure."))

@@ -3,6 +3,7 @@ Chinese labels that fit the drawing."""
 
 from __future__ import annotations
 
+import io
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 
@@ -153,3 +154,16 @@ def test_the_same_data_gives_the_same_bytes():
         return charts.column_chart(chart_id="d", title="t", labels=["a", "b"], values=[1, Decimal("2.5")])
 
     assert draw() == draw()
+
+
+def test_a_chart_prints_in_a_pdf_with_its_labels():
+    from pypdf import PdfReader
+
+    from reports.render import render_html
+
+    svg = charts.bar_chart(chart_id="pdf", title="Top receiving exchanges", labels=["Binance", "币安香港"],
+                           values=[3, 1], value_labels=["3 cases", "1 case"])
+    pdf = render_html(f"<!doctype html><html><body><div>{svg}</div></body></html>")
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    for label in ("Top receiving exchanges", "Binance", "币安香港", "3 cases", "1 case"):
+        assert label in text
