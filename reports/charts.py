@@ -20,7 +20,7 @@ from html import escape
 
 Number = int | Decimal
 
-WIDTH = 480
+WIDTH = 360  # narrow, so that its text stays readable when a phone draws it at about 330 pixels
 MARGIN = 12
 TITLE_SIZE = 15
 LABEL_SIZE = 13

@@ -185,7 +185,7 @@ def referrals_by_outcome(user: User) -> ReferralOutcomes:
 
 
 def top_exchanges(user: User, *, limit: int = TOP_EXCHANGES) -> list[ExchangeLine]:
-    """The exchanges named in freeze requests (proposed or sent), most cases first, with the amounts per asset that
+    """The exchanges named in freeze requests (in any status), most cases first, with the amounts per asset that
     reached each (one query ranks them, one adds up their amounts)."""
     require(user, Permission.VIEW_CASES)
     freeze = Referral.kind == ReferralKind.EXCHANGE_FREEZE
