@@ -54,6 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from casework import i18n, models  # noqa: F401  (registers every table for migrations)
+    from casework.models import aggregates
     from casework.services import users
 
     db.init_app(app)
@@ -61,6 +62,7 @@ def _init_extensions(app: Flask) -> None:
         for engine in db.engines.values():
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _enforce_foreign_keys)
+                event.listen(engine, "connect", aggregates.register_sqlite_functions)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, default_translation_directories=str(
@@ -82,7 +84,7 @@ def _enforce_foreign_keys(dbapi_connection, _connection_record) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from casework.views import admin, auth, console, evidence, labels, public, report, track
+    from casework.views import admin, auth, console, dashboard, evidence, labels, public, report, track
 
-    for module in (public, auth, console, admin, evidence, labels, track, report):
+    for module in (public, auth, console, admin, evidence, labels, track, report, dashboard):
         app.register_blueprint(module.bp)

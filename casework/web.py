@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Context, Decimal
 
 from flask import Flask, render_template
 from flask_babel import get_locale
@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 
 def format_amount(raw: int, decimals: int) -> str:
     """A base-unit integer as a decimal string with thousands separators, without trailing zeros."""
-    value = Decimal(raw).scaleb(-decimals)
+    # scaleb rounds to the context's precision (28 digits by default); a uint256 has up to 78.
+    value = Decimal(raw).scaleb(-decimals, Context(prec=100))
     text = f"{value:,f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from casework.extensions import db
 from casework.models import Case, IncidentType, Role, TraceRun
 from casework.models import enums as model_enums
-from casework.services import case_page, demo, labels, portal, thread, uploads
+from casework.services import case_page, dashboard, demo, labels, portal, thread, uploads
 from casework.services.tokens import new_access_token
 from tests.casework.test_report_wizard import answers, post_step, submit
 from tests.fixtures.factories import csrf_token, run_evidence_work
@@ -204,6 +204,9 @@ def test_every_page_is_in_chinese(app, client, seeded):
     visit("console.case_file", f"/staff/cases/{case.reference}/files/{seeded['file'].id}")
     visit("evidence.graph", f"/staff/cases/{case.reference}/evidence/graph/{run.id}.svg")
     visit("labels.index", "/staff/labels")
+    visit("dashboard.index", "/staff/dashboard")
+    for figure in dashboard.FIGURES:
+        visit("dashboard.figure_csv", f"/staff/dashboard/{figure}.csv")
     visit("admin.user_list", "/staff/admin/users")
     _open(client, "/no-such-page", pages)
 

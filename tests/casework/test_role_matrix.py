@@ -158,6 +158,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("labels.index", "GET"): Rule(Level.VIEW, fixed("/staff/labels")),
     ("labels.index", "POST"): Rule(Level.WORK, fixed("/staff/labels"), lambda w: {
         "address": "0x" + "6c" * 20, "name": "Harbour Exchange deposit", "category": "exchange", "chain_id": "0"}),
+    # The dashboard.
+    ("dashboard.index", "GET"): Rule(Level.VIEW, fixed("/staff/dashboard")),
+    ("dashboard.figure_csv", "GET"): Rule(Level.VIEW, fixed("/staff/dashboard/losses.csv")),
     # Administration.
     ("admin.user_list", "GET"): Rule(Level.ADMIN, fixed("/staff/admin/users")),
 }
