@@ -6,7 +6,7 @@ console and the JSON API call the same three.
 
 A page costs what the page holds, not what the table holds: each order is read from an index in that order
 (ix_cases_urgency, ix_cases_submitted, ix_cases_updated), a page is LIMIT/OFFSET of it, `has_next` comes from
-reading one row more, and the total is counted only up to TOTAL_CAP ("1,000+"). A search first finds its cases in
+reading one row more, and the total is counted only up to TOTAL_CAP ("more than 500"). A search first finds its cases in
 case_search (see search_index), a case's reference by its beginning through ix_cases_reference_pattern.
 """
 
@@ -36,7 +36,7 @@ SORTS = ("urgency", "newest", "oldest", "updated")
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
 MAX_PAGE = 10_000
-TOTAL_CAP = 1_000
+TOTAL_CAP = 500
 MAX_SEARCH_CHARS = 200
 CSV_BATCH = 500
 # A search that starts like a case reference (CW-2026-00012...) looks the reference up by its beginning.
@@ -242,7 +242,8 @@ def find_cases(user: User, query: QueueQuery) -> QueuePage:
         .offset((query.page - 1) * query.per_page)
     )
     cases = list(db.session.scalars(statement))
-    capped = select(Case.id).where(*conditions).limit(TOTAL_CAP + 1).subquery()
+    # In the page's order, so the count reads the same index as the page (never the whole table), and stops.
+    capped = _ordered(select(Case.id).where(*conditions), query.sort).limit(TOTAL_CAP + 1).subquery()
     total = db.session.scalar(select(func.count()).select_from(capped))
     return QueuePage(
         lines=[_line(case) for case in cases[:query.per_page]], page=query.page, per_page=query.per_page,
