@@ -87,7 +87,7 @@ class QueueQuery:
         for key, value in (("priority", self.priority), ("incident", self.incident_type)):
             if value is not None:
                 values[key] = value.value
-        for key, value in (("chain", self.chain_id), ("handler", self.handler_id)):
+        for key, value in (("chain", self.chain_id), ("handler", None if self.mine else self.handler_id)):
             if value is not None:
                 values[key] = str(value)
         for key, flag in (("unassigned", self.unassigned), ("mine", self.mine)):
@@ -218,7 +218,7 @@ def _enum(enum_cls, value: str, what: str):
 
 
 def _number(value: str, what: str) -> int:
-    if not value.isascii() or not value.isdigit() or len(value) > 9:
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
         raise WorkflowError(_("The %(what)s must be a whole number, not “%(value)s”.", what=what, value=value[:40]))
     return int(value)
 

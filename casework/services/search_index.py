@@ -28,6 +28,7 @@ from sqlalchemy import JSON, ColumnElement, Integer, Text, bindparam, column, fu
 from sqlalchemy.engine import Connection
 
 from casework.extensions import db
+from casework.models import Case
 
 CASE_SEARCH = table("case_search", column("case_id", Integer), column("document", Text))
 # Runs of letters and digits (no underscore); a CJK character is cut out of its run as a word of its own.
@@ -130,8 +131,6 @@ def matching_case_ids(query_text: str, dialect: str) -> ColumnElement[bool] | No
     terms = [p for p in (phrase(term) for term in _terms(query_text)) if p]
     if not terms:
         return None
-    from casework.models import Case
-
     if dialect == "sqlite":
         doc = literal_column("document")
         hits = select(literal_column("rowid")).select_from(CASE_SEARCH)

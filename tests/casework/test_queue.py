@@ -359,6 +359,27 @@ def test_parse_query_messages_say_what_to_give(handler):
     assert queue.parse_query({}, user=handler) == QueueQuery()
 
 
+def test_an_unknown_or_huge_handler_id_finds_nothing(client, login, handler):
+    _file(handler=handler)
+    login(handler)
+    for handler_id in ("424242", "999999999999999999"):
+        response = client.get(f"/staff/cases?handler={handler_id}")
+        assert response.status_code == 200 and "No case matches these filters." in response.get_data(as_text=True)
+
+
+def test_a_query_survives_its_own_links(make_user, handler):
+    other = make_user(Role.SUPERVISOR)
+    args = MultiDict([("status", "triage"), ("status", "closed"), ("priority", "high"), ("incident", "sim_swap"),
+                      ("chain", "1"), ("handler", str(other.id)), ("from", "2026-01-01"), ("to", "2026-02-01"),
+                      ("q", "张伟 0xabc"), ("sort", "oldest"), ("page", "3"), ("per_page", "20")])
+    query = queue.parse_query(args, user=handler)
+    again = queue.parse_query(MultiDict([(k, v) for k, values in query.args().items()
+                                         for v in (values if isinstance(values, list) else [values])]), user=handler)
+    assert again == query
+    mine = queue.parse_query({"mine": "1"}, user=handler)
+    assert mine.args() == {"mine": "1"} and mine.handler_id == handler.id
+
+
 def test_a_legal_user_can_view_the_queue_and_its_csv(client, login, make_user):
     case = _file()
     legal = make_user(Role.LEGAL)
