@@ -14,7 +14,7 @@ from sqlalchemy import text
 from werkzeug.datastructures import MultiDict
 
 from casework.extensions import db
-from casework.models import AddressRole, Case, CaseStatus, IncidentType, Priority, Resolution, Role, utcnow
+from casework.models import AddressRole, Case, CaseStatus, IncidentType, Priority, Resolution, Role, User, utcnow
 from casework.services import filing, portal, queue, search_index
 from casework.services.access import AccessDenied
 from casework.services.queue import QueueQuery
@@ -420,3 +420,17 @@ def test_the_search_document_holds_the_facts_normalised(handler):
            "postgresql": text("SELECT document FROM case_search WHERE case_id = :id")}[db.engine.dialect.name]
     stored = db.session.execute(key, {"id": case.id}).scalar_one()
     assert stored == document
+
+
+def test_the_migration_indexes_the_cases_that_exist_and_goes_back_down(app, handler):
+    from flask_migrate import downgrade, upgrade
+
+    reference = _file(name="Existing Person", contacts={"websites": ["https://old-scam.example"]}).reference
+    handler_id = handler.id
+    db.session.remove()
+    downgrade(revision="d4e6f8a0b2c4")
+    assert "case_search" not in db.inspect(db.engine).get_table_names()
+    upgrade()
+    handler = db.session.get(User, handler_id)
+    assert _refs(handler, q="existing person") == [reference]
+    assert _refs(handler, q="old-scam.example") == [reference]
