@@ -39,6 +39,8 @@ MAX_PAGE = 10_000
 TOTAL_CAP = 500
 MAX_SEARCH_CHARS = 200
 CSV_BATCH = 500
+# Ids are 32-bit integers in the database: a larger number is refused here, not sent to it.
+MAX_ID = 2**31 - 1
 # A search that starts like a case reference (CW-2026-00012...) looks the reference up by its beginning.
 _REFERENCE = re.compile(r"^CW-\d{0,4}(-\d{0,6})?$")
 _TRUE = {"1", "on", "true", "yes"}
@@ -218,8 +220,10 @@ def _enum(enum_cls, value: str, what: str):
 
 
 def _number(value: str, what: str) -> int:
-    if not value.isascii() or not value.isdigit() or len(value) > 18:
+    if not value.isascii() or not value.isdigit():
         raise WorkflowError(_("The %(what)s must be a whole number, not “%(value)s”.", what=what, value=value[:40]))
+    if int(value) > MAX_ID:
+        raise WorkflowError(_("The %(what)s is too large: “%(value)s”.", what=what, value=value[:40]))
     return int(value)
 
 

@@ -359,12 +359,15 @@ def test_parse_query_messages_say_what_to_give(handler):
     assert queue.parse_query({}, user=handler) == QueueQuery()
 
 
-def test_an_unknown_or_huge_handler_id_finds_nothing(client, login, handler):
+def test_an_unknown_handler_finds_nothing_and_a_huge_one_is_refused(client, login, handler):
     _file(handler=handler)
     login(handler)
-    for handler_id in ("424242", "999999999999999999"):
+    for handler_id in ("424242", str(2**31 - 1)):
         response = client.get(f"/staff/cases?handler={handler_id}")
         assert response.status_code == 200 and "No case matches these filters." in response.get_data(as_text=True)
+    for query in (f"handler={2**31}", "handler=999999999999999999", f"chain={2**63}"):
+        response = client.get(f"/staff/cases?{query}")
+        assert response.status_code == 400 and "is too large" in response.get_data(as_text=True)
 
 
 def test_a_query_survives_its_own_links(make_user, handler):
