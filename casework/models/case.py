@@ -29,6 +29,11 @@ if TYPE_CHECKING:
     from casework.models.people import Reporter, User
 
 
+# Most urgent first (Priority.rank) as SQL: the expression of the index ix_cases_urgency, which a query repeats
+# (literal values, no parameters) for the index to serve its ORDER BY.
+URGENCY_SQL = "CASE priority " + " ".join(f"WHEN '{p.value}' THEN {p.rank}" for p in Priority) + " END"
+
+
 class ReferenceCounter(db.Model):
     """The last case number handed out per year (CW-YYYY-NNNNNN)."""
 
@@ -47,6 +52,12 @@ class Case(db.Model):
             "(status = 'closed') = (resolution IS NOT NULL)", name="resolution_iff_closed"
         ),
         Index("ix_cases_queue", "status", "priority", "submitted_at"),
+        # The queue's orders, read in order (casework/services/queue.py): a page costs what it holds. Urgency is
+        # the expression index ix_cases_urgency on (URGENCY_SQL, submitted_at, id), made by migration a1c3e5f7b9d0
+        # and not declared here: PostgreSQL gives its expression back reworded, so Alembic would see a difference.
+        Index("ix_cases_submitted", "submitted_at", "id"),
+        Index("ix_cases_updated", "updated_at", "id"),
+        Index("ix_cases_reference_pattern", "reference", postgresql_ops={"reference": "varchar_pattern_ops"}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

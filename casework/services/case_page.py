@@ -236,34 +236,6 @@ class CasePage:
     actions: CaseActions
 
 
-@dataclass(frozen=True)
-class QueueLine:
-    """One case in the staff queue."""
-
-    reference: str
-    priority_code: str
-    priority: str
-    status: str
-    incident: str
-    losses: list[str]
-    submitted_at: datetime
-    handler: str | None
-
-
-def queue_page(user: User) -> list[QueueLine]:
-    """The open cases user may see, most urgent first, as the queue page shows them."""
-    return [
-        QueueLine(
-            reference=case.reference, priority_code=case.priority.value, priority=case.priority.title,
-            status=case.status.title, incident=case.incident_type.title,
-            losses=[_amount(loss.amount_raw, loss.decimals, loss.asset_symbol) for loss in case.losses],
-            submitted_at=case.submitted_at,
-            handler=case.assigned_handler.display_name if case.assigned_handler else None,
-        )
-        for case in case_service.queue_for(user)
-    ]
-
-
 def _amount(raw: int, decimals: int | None, symbol: str | None) -> str:
     number = format_amount(raw, decimals) if decimals is not None else str(raw)
     return f"{number} {symbol}" if symbol else number

@@ -35,6 +35,7 @@ from casework.models import (
     ReportExtras,
     utcnow,
 )
+from casework.services import search_index
 from casework.services.cases import assign_reference, provisional_reference
 from casework.services.tokens import new_access_token
 
@@ -203,6 +204,7 @@ def write_case(report: NewReport, now: datetime, *, files_of_draft: int | None =
         (ReportedTransaction, [vars(tx) for tx in report.transactions]),
         (CaseEvent, [event]),
         (ReportExtras, [extras] if has_extras else []),
+        (search_index.SearchDocument, [{"document": _search_document(report)}]),
     ]
     children = [(model, rows) for model, rows in children if rows]
     connection = db.session.connection()
@@ -233,12 +235,22 @@ def write_case(report: NewReport, now: datetime, *, files_of_draft: int | None =
 _INSERT_CASE = insert(Case.__table__).returning(Case.__table__.c.id)
 _INSERTS = {model: insert(model.__table__)
             for model in (Reporter, ReportedLoss, CaseAddress, ReportedTransaction, CaseEvent, ReportExtras)}
+_INSERTS[search_index.SearchDocument] = search_index.SQLITE_WRITE  # FTS5: keyed by rowid, not case_id
 _files = CaseFile.__table__
 _MOVE_FILES = (
     update(_files)
     .where(_files.c.draft_id == bindparam("from_draft"))
     .values(case_id=bindparam("to_case"), draft_id=None)
 )
+
+
+def _search_document(report: NewReport) -> str:
+    reporter = report.reporter
+    return search_index.build_document(
+        name=reporter.name, email=reporter.email, phone=reporter.phone,
+        addresses=[a.address for a in report.addresses], tx_hashes=[t.tx_hash for t in report.transactions],
+        scammer_contacts=report.scammer_contacts,
+    )
 
 
 @functools.lru_cache(maxsize=256)

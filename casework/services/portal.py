@@ -43,7 +43,7 @@ from casework.models import (
     MessageAuthor,
     ReportedTransaction,
 )
-from casework.services import chains, links, uploads, workflow
+from casework.services import chains, links, search_index, uploads, workflow
 from casework.services.confirmation import tracking_path
 from casework.services.mail import queue_email
 from casework.services.rows import insert_new
@@ -240,6 +240,7 @@ def add_address(case: Case, chain_id: int, address: str, role: AddressRole | str
         raise PortalError(_("This address is already on your case with that role."))
     CaseEvent.record(case, None, EventKind.ADDRESS_ADDED, actor_label=VICTIM, chain_id=chain_id, address=address,
                      role=role)
+    search_index.refresh(case.id)
     workflow.victim_answered(case)
     db.session.expire(case, ["addresses"])
     return db.session.get(CaseAddress, entry_id)
@@ -259,6 +260,7 @@ def add_transaction(case: Case, chain_id: int, tx_hash: str, note: str = "") -> 
     if entry_id is None:
         raise PortalError(_("This transaction is already on your case."))
     CaseEvent.record(case, None, EventKind.TRANSACTION_ADDED, actor_label=VICTIM, chain_id=chain_id, tx_hash=tx_hash)
+    search_index.refresh(case.id)
     workflow.victim_answered(case)
     db.session.expire(case, ["transactions"])
     return db.session.get(ReportedTransaction, entry_id)

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, flash, redirect, render_template, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from casework.extensions import db
 from casework.models import Case
-from casework.services import case_files, case_page, thread, workflow
+from casework.services import case_files, case_page, queue, thread, workflow
 from casework.services import cases as case_service
 from casework.services.portal import PortalError
 from casework.services.submissions import AlreadyDone
@@ -23,7 +33,30 @@ bp = Blueprint("console", __name__, url_prefix="/staff")
 @bp.get("/cases")
 @login_required
 def cases():
-    return render_template("web/console/cases.html", cases=case_page.queue_page(current_user))
+    """The queue: filters, search, order and page in the query string (a GET form: nothing changes)."""
+    try:
+        query, error = queue.parse_query(request.args, user=current_user), None
+    except workflow.WorkflowError as problem:
+        query, error = queue.QueueQuery(), problem.message
+    return render_template(
+        "web/console/cases.html", page=queue.find_cases(current_user, query), query=query, error=error,
+        filters=queue.filter_choices(current_user),
+    ), 400 if error else 200
+
+
+@bp.get("/cases.csv")
+@login_required
+def cases_csv():
+    """The filtered queue as CSV: every matching case, streamed."""
+    try:
+        query = queue.parse_query(request.args, user=current_user)
+    except workflow.WorkflowError as problem:
+        return render_template("web/errors/error.html", status=400, title=_("This list cannot be made"),
+                               message=problem.message), 400
+    rows = queue.export_csv(current_user, query)
+    return Response(stream_with_context(rows), mimetype="text/csv", headers={
+        "Content-Disposition": "attachment; filename=cases.csv", "Cache-Control": "private, no-store",
+    })
 
 
 def _case_page(case: Case, *, reply_form: MessageForm | None = None, note_form: NoteForm | None = None,

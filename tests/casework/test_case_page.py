@@ -6,7 +6,7 @@ from werkzeug.exceptions import NotFound
 
 from casework.extensions import db
 from casework.models import Role, TraceRun
-from casework.services import case_page
+from casework.services import case_page, queue
 from casework.services.access import AccessDenied
 from evidence.trace import FlowGraph
 
@@ -69,6 +69,6 @@ def test_templates_get_no_service_functions(app):
 def test_the_queue_is_refused_without_access_and_lists_plain_values(make_user, make_case):
     case = make_case().case
     with pytest.raises(AccessDenied):
-        case_page.queue_page(_deactivated(make_user))
-    [line] = case_page.queue_page(make_user(Role.HANDLER))
-    assert (line.reference, line.losses, line.handler) == (case.reference, ["2,500 USDT"], None)
+        queue.find_cases(_deactivated(make_user), queue.QueueQuery())
+    [line] = queue.find_cases(make_user(Role.HANDLER), queue.QueueQuery()).lines
+    assert (line.reference, line.losses, line.handler) == (case.reference, "2,500 USDT", None)

@@ -200,6 +200,8 @@ def test_every_page_is_in_chinese(app, client, seeded):
     visit("track.report_pdf", f"/track/{case.reference}/report.pdf")
     _sign_in(client, seeded["staff"])
     visit("console.cases", "/staff/cases")
+    _open(client, "/staff/cases?mine=1&q=nobody-by-this-name", pages)  # the empty list and its way back
+    visit("console.cases_csv", "/staff/cases.csv")
     visit("console.case_detail", f"/staff/cases/{case.reference}")
     visit("console.case_file", f"/staff/cases/{case.reference}/files/{seeded['file'].id}")
     visit("evidence.graph", f"/staff/cases/{case.reference}/evidence/graph/{run.id}.svg")

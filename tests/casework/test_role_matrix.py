@@ -142,6 +142,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("track.forget", "POST"): Rule(Level.PORTAL, track_url("/forget"), lands=frozenset({"portal sign-in"})),
     # The staff console.
     ("console.cases", "GET"): Rule(Level.VIEW, fixed("/staff/cases")),
+    ("console.cases_csv", "GET"): Rule(Level.VIEW, fixed("/staff/cases.csv")),
     ("console.case_detail", "GET"): Rule(Level.VIEW, case_url()),
     ("console.case_file", "GET"): Rule(Level.VIEW, lambda w: f"/staff/cases/{w.reference}/files/{w.file_id}"),
     ("console.reply", "POST"): Rule(Level.WORK, case_url("/messages"), lambda w: {"reply-body": "We are on it."}),
