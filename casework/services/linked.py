@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
 
 from casework.extensions import db
 from casework.models import AddressRole, Case, CaseAddress, CaseContact, CaseStatus, FlowEdge, User
@@ -112,7 +113,8 @@ def linked_cases(user: User, case: Case) -> list[LinkedCase]:
     if not shares:
         return []
     others = db.session.scalars(
-        select(Case).where(Case.id.in_(shares)).order_by(Case.submitted_at.desc(), Case.id.desc()).limit(MAX_LINKED)
+        select(Case).options(selectinload(Case.merged_into)).where(Case.id.in_(shares))
+        .order_by(Case.submitted_at.desc(), Case.id.desc()).limit(MAX_LINKED)
     )
     return [
         LinkedCase(

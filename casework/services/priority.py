@@ -66,9 +66,10 @@ def _set(case: Case, *, seen: tuple[Priority, bool], to: Priority, overridden: b
 
 def recompute_priority(case: Case, *, actor: User | None = None, reason: str = "") -> CaseEvent | None:
     """The facts of case changed: apply the rule and write a PRIORITY event if the priority changes. Nothing happens
-    while a supervisor's override stands. The caller commits."""
+    while a supervisor's override stands, nor on a merged duplicate (its target carries the case on). The caller
+    commits."""
     db.session.flush()
-    if case.priority_overridden:
+    if case.priority_overridden or case.merged_into_id is not None:
         return None
     before = case.priority
     after = computed_priority(case)

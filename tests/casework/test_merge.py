@@ -21,11 +21,12 @@ from casework.models import (
     ReferralKind,
     Resolution,
     Role,
+    User,
 )
 from casework.services import merge, portal
 from casework.services.access import AccessDenied
 from casework.services.workflow import WorkflowError, transition_case
-from tests.fixtures.factories import csrf_token
+from tests.fixtures.factories import at_once, csrf_token
 
 REASON = "Same drainer address and same fake airdrop site; the victim filed twice."
 
@@ -239,3 +240,24 @@ def test_a_merge_form_error_is_shown_on_the_page(client, pair, make_user, login)
     assert "A case cannot be merged into itself" in response.get_data(as_text=True)
     chinese = client.get(f"/staff/cases/{duplicate.reference}", headers={"Accept-Language": "zh-CN"})
     assert chinese.status_code == 200
+
+
+def test_two_merges_at_once_merge_once(app, make_case, make_user):
+    supervisors = [make_user(Role.SUPERVISOR).id for _ in range(2)]
+    target, duplicate = make_case(), make_case()
+    turn = iter(supervisors)
+
+    def join() -> str:
+        user = db.session.get(User, next(turn))
+        case = db.session.get(Case, duplicate.case_id)
+        try:
+            merge.merge_case(user, case, db.session.get(Case, target.case_id), reason=REASON,
+                             expected_status="submitted")
+        except WorkflowError as error:
+            return error.message
+        return "merged"
+
+    outcomes = at_once(app, join, 2)
+    assert sorted(outcomes)[-1] == "merged" and "Someone else changed this case" in sorted(outcomes)[0]
+    assert kinds(fresh(duplicate.case)).count("merged") == 1
+    assert kinds(db.session.get(Case, target.case_id)).count("duplicate_merged") == 1

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from casework.extensions import db
 from casework.models import AddressRole, Case, CaseEvent, EventKind, Priority, Role
-from casework.services import portal, priority
+from casework.services import merge, portal, priority
 from casework.services.access import AccessDenied
 from casework.services.workflow import WorkflowError
 from tests.fixtures.factories import csrf_token
@@ -187,3 +187,13 @@ def test_the_form_hands_the_priority_back_to_the_facts(client, make_case, make_u
     assert case.priority is Priority.HIGH and not case.priority_overridden
     chinese = client.get(f"/staff/cases/{filed.case.reference}", headers={"Accept-Language": "zh-CN"})
     assert chinese.status_code == 200
+
+
+def test_a_merged_duplicate_is_not_recomputed(app, make_case, make_user):
+    target, duplicate = make_case(), make_case()
+    merge.merge_case(make_user(Role.SUPERVISOR), duplicate.case, target.case, reason="same theft",
+                     expected_status="submitted")
+    db.session.commit()
+    portal.add_address(fresh(duplicate.case), 1, DEPOSIT, AddressRole.EXCHANGE_DEPOSIT)
+    db.session.commit()
+    assert fresh(duplicate.case).priority is Priority.HIGH and priority_events(duplicate.case) == []
