@@ -1,19 +1,25 @@
-"""Command line: `flask --app casework users create|list`, `demo seed`, `check`."""
+"""Command line: `flask --app casework users create|list`, `cases transition|priority|merge`, `demo seed`, `check`."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import NotFound
 
 from casework.extensions import db
-from casework.models import Case, Role
+from casework.models import Case, CaseStatus, Priority, Resolution, Role, User
+from casework.services import cases as case_service
 from casework.services import evidence as evidence_service
-from casework.services import jobs
+from casework.services import jobs, merge, priority, workflow
 from casework.services import labels as label_service
 from casework.services import users as user_service
+from casework.services.access import AccessDenied
+from casework.services.workflow import WorkflowError
 from evidence.errors import EvidenceError
 
 users_cli = AppGroup("users", help="Staff accounts.")
@@ -109,9 +115,96 @@ def check() -> None:
     click.echo("Configuration and database are fine.")
 
 
+cases_cli = AppGroup("cases", help="Change a case as a staff member (the same rules as the console).")
+FOLLOW_FACTS = "facts"
+
+
+def _acting_user(email: str) -> User:
+    """The staff member a command acts as: their role decides what it may do."""
+    user = db.session.scalar(select(User).where(User.email == user_service.normalise_email(email)))
+    if user is None or not user.active:
+        raise click.ClickException(f"There is no active staff account {email}.")
+    return user
+
+
+def _run_on_case(email: str, reference: str, change: Callable[[User, Case], str]) -> None:
+    """Run one service call on case `reference` as the user `email`, commit and say what was done; a refusal is
+    one line on stderr and exit status 1, and nothing is changed."""
+    user = _acting_user(email)
+    try:
+        case = case_service.get_for(user, reference)
+        done = change(user, case)
+    except (WorkflowError, AccessDenied) as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    except NotFound as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.description or f"There is no case {reference}.") from None
+    db.session.commit()
+    click.echo(done)
+
+
+@cases_cli.command("transition")
+@click.argument("reference")
+@click.argument("status", type=click.Choice([s.value for s in CaseStatus]))
+@click.option("--reason", required=True, help="Why (staff only).")
+@click.option("--as", "email", required=True, help="The e-mail of the staff member acting.")
+@click.option("--resolution", type=click.Choice([r.value for r in Resolution]), default=None,
+              help="When closing: the resolution.")
+@click.option("--victim-summary", default=None, help="When closing: the summary the victim reads.")
+@click.option("--confirm-open-referrals", is_flag=True, help="Close even though referrals are still open.")
+def transition(reference: str, status: str, reason: str, email: str, resolution: str | None,
+               victim_summary: str | None, confirm_open_referrals: bool) -> None:
+    """Move case REFERENCE to STATUS (workflow.transition_case)."""
+
+    def change(user: User, case: Case) -> str:
+        workflow.transition_case(case, status, actor=user, reason=reason, resolution=resolution,
+                                 victim_summary=victim_summary, expected=case.status,
+                                 confirm_open_referrals=confirm_open_referrals)
+        return f"{case.reference}: status is now {case.status.value}."
+
+    _run_on_case(email, reference, change)
+
+
+@cases_cli.command("priority")
+@click.argument("reference")
+@click.argument("level", metavar="PRIORITY", type=click.Choice([*(p.value for p in Priority), FOLLOW_FACTS]))
+@click.option("--reason", required=True, help="Why (staff only).")
+@click.option("--as", "email", required=True, help="The e-mail of the supervisor acting.")
+def set_priority(reference: str, level: str, reason: str, email: str) -> None:
+    """Set the priority of case REFERENCE by hand, or give it back to the facts with PRIORITY "facts"."""
+
+    def change(user: User, case: Case) -> str:
+        state = priority.priority_state(case)
+        if level == FOLLOW_FACTS:
+            priority.clear_override(user, case, reason=reason, expected=state)
+        else:
+            priority.override_priority(user, case, level, reason=reason, expected=state)
+        how = "set by hand" if case.priority_overridden else "from the facts"
+        return f"{case.reference}: priority is now {case.priority.value} ({how})."
+
+    _run_on_case(email, reference, change)
+
+
+@cases_cli.command("merge")
+@click.argument("duplicate")
+@click.argument("target")
+@click.option("--reason", required=True, help="Why (staff only).")
+@click.option("--as", "email", required=True, help="The e-mail of the supervisor acting.")
+def merge_cases(duplicate: str, target: str, reason: str, email: str) -> None:
+    """Merge case DUPLICATE into case TARGET (closed as a duplicate; nothing is deleted)."""
+
+    def change(user: User, case: Case) -> str:
+        merge.merge_case(user, case, merge.find_target(target), reason=reason, expected_status=case.status.value)
+        return f"{case.reference}: merged into {case.merged_into.reference} and closed as a duplicate."
+
+    _run_on_case(email, duplicate, change)
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups on the app."""
     app.cli.add_command(users_cli)
     app.cli.add_command(check)
     app.cli.add_command(evidence_cli)
     app.cli.add_command(labels_cli)
+    app.cli.add_command(cases_cli)

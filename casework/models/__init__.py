@@ -2,6 +2,7 @@
 
 from casework.models.activity import CaseEvent, FormSubmission, Message, Note, Referral
 from casework.models.case import Case, CaseAddress, ReferenceCounter, ReportedLoss, ReportedTransaction
+from casework.models.contacts import CaseContact
 from casework.models.enums import (
     AddressRole,
     CaseStatus,
@@ -31,7 +32,8 @@ from casework.models.queue import Escalation, EvidenceJob, Notification, SlaCloc
 from casework.models.types import utcnow
 
 __all__ = [
-    "ANY_CHAIN", "AddressLabel", "AddressRole", "Case", "CaseAddress", "CaseFile", "CaseEvent", "CaseStatus",
+    "ANY_CHAIN", "AddressLabel", "AddressRole", "Case", "CaseAddress", "CaseContact", "CaseFile", "CaseEvent",
+    "CaseStatus",
     "Escalation", "EscalationLevel", "EventKind", "EvidenceJob", "JobKind", "RecordKind", "SlaEventKind",
     "SlaMetric", "TheftPattern", "TraceRun",
     "EvidenceRecord", "FlowEdge", "FormSubmission", "ImmutableRowError", "IncidentType", "JobStatus", "Message",

@@ -23,6 +23,7 @@ from casework.models import (
     AddressRole,
     Case,
     CaseAddress,
+    CaseContact,
     CaseEvent,
     CaseFile,
     CaseStatus,
@@ -38,6 +39,7 @@ from casework.models import (
 from casework.services import search_index
 from casework.services.cases import assign_reference, provisional_reference
 from casework.services.tokens import new_access_token
+from forms.contacts import contact_rows
 
 # Tokens that track the US dollar closely enough to size a loss without a price feed.
 USD_STABLECOINS = frozenset({"USDT", "USDC", "DAI", "BUSD", "FDUSD", "TUSD", "USDP", "CUSDT"})
@@ -57,11 +59,17 @@ class LossInput:
 
     def usd_estimate(self) -> Decimal | None:
         """The loss in US dollars when the report lets us tell without a price feed."""
-        if self.fiat_value_cents is not None and (self.fiat_currency or "").upper() == "USD":
-            return Decimal(self.fiat_value_cents) / 100
-        if self.asset_symbol.upper() in USD_STABLECOINS:
-            return Decimal(self.amount_raw).scaleb(-self.decimals)
-        return None
+        return usd_estimate(self)
+
+
+def usd_estimate(loss: LossInput | ReportedLoss) -> Decimal | None:
+    """A loss (as reported, or as stored) in US dollars when we can tell without a price feed: a USD fiat value or
+    a stablecoin amount; None otherwise."""
+    if loss.fiat_value_cents is not None and (loss.fiat_currency or "").upper() == "USD":
+        return Decimal(loss.fiat_value_cents) / 100
+    if loss.asset_symbol.upper() in USD_STABLECOINS:
+        return Decimal(loss.amount_raw).scaleb(-loss.decimals)
+    return None
 
 
 @dataclass(frozen=True)
@@ -127,7 +135,11 @@ class FiledCase:
         return db.session.get_one(Case, self.case_id)
 
 
-def assess_priority(report: NewReport, now: datetime) -> Priority:
+FREEZABLE_ROLES = frozenset({AddressRole.EXCHANGE_DEPOSIT, AddressRole.EXCHANGE_HOT_WALLET})
+
+
+def priority_from_facts(*, happened_at: datetime | None, usd_loss: Decimal, freezable: bool,
+                        now: datetime) -> Priority:
     """Priority from how recent the theft is, how large the loss is and whether funds may be freezable.
 
     - critical: stolen in the last 24 hours and either a large loss (>= 10,000 USD) or funds known
@@ -135,22 +147,29 @@ def assess_priority(report: NewReport, now: datetime) -> Priority:
     - high: stolen in the last 72 hours, or a large loss, or an exchange involved;
     - normal: a loss of at least 1,000 USD, or stolen in the last 30 days;
     - low: everything else (old, small, or of unknown size and age).
-    USD sizes come from stablecoin amounts or a USD fiat value; other assets count as unknown.
+    `happened_at`: the incident time, else the discovery time (None: unknown). `usd_loss`: the sum of the losses
+    whose USD size is known (`usd_estimate`). `freezable`: an exchange is named or holds an address of the case.
+    The intake (`assess_priority`) and the recompute of a stored case (services.priority) both call this.
     """
-    when = report.incident_at or report.discovered_at
-    age = now - when if when else None
-    usd = sum((loss.usd_estimate() or Decimal(0) for loss in report.losses), Decimal(0))
-    freezable = bool(report.exchanges_involved) or any(
-        a.role in (AddressRole.EXCHANGE_DEPOSIT, AddressRole.EXCHANGE_HOT_WALLET) for a in report.addresses
-    )
-    large = usd >= LARGE_LOSS_USD
+    age = now - happened_at if happened_at else None
+    large = usd_loss >= LARGE_LOSS_USD
     if age is not None and age <= timedelta(hours=24) and (large or freezable):
         return Priority.CRITICAL
     if (age is not None and age <= timedelta(hours=72)) or large or freezable:
         return Priority.HIGH
-    if usd >= MEDIUM_LOSS_USD or (age is not None and age <= timedelta(days=30)):
+    if usd_loss >= MEDIUM_LOSS_USD or (age is not None and age <= timedelta(days=30)):
         return Priority.NORMAL
     return Priority.LOW
+
+
+def assess_priority(report: NewReport, now: datetime) -> Priority:
+    """The priority of a report being filed (`priority_from_facts` on its facts)."""
+    return priority_from_facts(
+        happened_at=report.incident_at or report.discovered_at,
+        usd_loss=sum((usd_estimate(loss) or Decimal(0) for loss in report.losses), Decimal(0)),
+        freezable=bool(report.exchanges_involved) or any(a.role in FREEZABLE_ROLES for a in report.addresses),
+        now=now,
+    )
 
 
 def file_case(report: NewReport, *, now: datetime | None = None) -> FiledCase:
@@ -205,6 +224,8 @@ def write_case(report: NewReport, now: datetime, *, files_of_draft: int | None =
         (CaseEvent, [event]),
         (ReportExtras, [extras] if has_extras else []),
         (search_index.SearchDocument, [{"document": _search_document(report)}]),
+        # The contacts again, normalised, for finding linked cases (services.linked).
+        (CaseContact, contact_rows(report.scammer_contacts) if report.scammer_contacts else []),
     ]
     children = [(model, rows) for model, rows in children if rows]
     connection = db.session.connection()
@@ -234,7 +255,8 @@ def write_case(report: NewReport, now: datetime, *, files_of_draft: int | None =
 # SQLAlchemy compiles those anew at every call.)
 _INSERT_CASE = insert(Case.__table__).returning(Case.__table__.c.id)
 _INSERTS = {model: insert(model.__table__)
-            for model in (Reporter, ReportedLoss, CaseAddress, ReportedTransaction, CaseEvent, ReportExtras)}
+            for model in (Reporter, ReportedLoss, CaseAddress, ReportedTransaction, CaseEvent, ReportExtras,
+                          CaseContact)}
 _INSERTS[search_index.SearchDocument] = search_index.SQLITE_WRITE  # FTS5: keyed by rowid, not case_id
 _files = CaseFile.__table__
 _MOVE_FILES = (

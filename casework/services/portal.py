@@ -11,7 +11,9 @@ and replaces the old one, which stops working at once.
 
 Additions (messages, more information, addresses, transaction hashes, files) each go through one function here,
 which runs the secret guard and the shared validators again (whatever the caller checked) and writes a CaseEvent
-with actor_label "victim"; a case that was waiting for the victim goes back to its handler (workflow.victim_answered).
+with actor_label "victim"; a case that was waiting for the victim goes back to its handler (workflow.victim_answered),
+new facts (an address, a transaction, more information) recompute the priority (priority.recompute_priority), and on a
+merged duplicate the handler of the case it was merged into is e-mailed (merge.tell_target_handler).
 The caller commits. An address or hash the case already holds is refused on the table's
 unique key in the same statement that adds it, so two identical adds at once store it once and the second is
 answered "already on your case".
@@ -43,7 +45,7 @@ from casework.models import (
     MessageAuthor,
     ReportedTransaction,
 )
-from casework.services import chains, links, search_index, uploads, workflow
+from casework.services import chains, links, merge, priority, search_index, uploads, workflow
 from casework.services.confirmation import tracking_path
 from casework.services.mail import queue_email
 from casework.services.rows import insert_new
@@ -200,6 +202,15 @@ def _configured_chain(chain_id: int) -> int:
     return chain_id
 
 
+def _victim_added(case: Case, *, facts_changed: bool = False) -> None:
+    """What follows every addition by the victim: a case waiting for them goes back to its handler, new facts
+    recompute the priority, and the handler of the case a merged duplicate was merged into is told."""
+    workflow.victim_answered(case)
+    if facts_changed:
+        priority.recompute_priority(case)
+    merge.tell_target_handler(case)
+
+
 def send_victim_message(case: Case, body: str, *, once: str | None = None) -> Message:
     """A message from the victim to their handler (`once`: the form's key, see submissions.claim_once)."""
     body = checked_text(body, MESSAGE_MAX_CHARS, required=True)
@@ -207,7 +218,7 @@ def send_victim_message(case: Case, body: str, *, once: str | None = None) -> Me
     message = Message(case=case, author_kind=MessageAuthor.VICTIM, body=body)
     db.session.add(message)
     CaseEvent.record(case, None, EventKind.MESSAGE, actor_label=VICTIM, author=VICTIM)
-    workflow.victim_answered(case)
+    _victim_added(case)
     return message
 
 
@@ -216,7 +227,7 @@ def add_information(case: Case, text: str, *, once: str | None = None) -> CaseEv
     text = checked_text(text, INFORMATION_MAX_CHARS, required=True)
     claim_once(case, once)
     event = CaseEvent.record(case, None, EventKind.INFORMATION_ADDED, summary=text, actor_label=VICTIM)
-    workflow.victim_answered(case)
+    _victim_added(case, facts_changed=True)
     return event
 
 
@@ -241,7 +252,7 @@ def add_address(case: Case, chain_id: int, address: str, role: AddressRole | str
     CaseEvent.record(case, None, EventKind.ADDRESS_ADDED, actor_label=VICTIM, chain_id=chain_id, address=address,
                      role=role)
     search_index.refresh(case.id)
-    workflow.victim_answered(case)
+    _victim_added(case, facts_changed=True)
     db.session.expire(case, ["addresses"])
     return db.session.get(CaseAddress, entry_id)
 
@@ -261,7 +272,7 @@ def add_transaction(case: Case, chain_id: int, tx_hash: str, note: str = "") -> 
         raise PortalError(_("This transaction is already on your case."))
     CaseEvent.record(case, None, EventKind.TRANSACTION_ADDED, actor_label=VICTIM, chain_id=chain_id, tx_hash=tx_hash)
     search_index.refresh(case.id)
-    workflow.victim_answered(case)
+    _victim_added(case, facts_changed=True)
     db.session.expire(case, ["transactions"])
     return db.session.get(ReportedTransaction, entry_id)
 
@@ -276,5 +287,5 @@ def add_file(case: Case, upload: FileStorage) -> CaseFile:
         raise PortalError(_("This file is already on your case."))
     CaseEvent.record(case, None, EventKind.FILE_ADDED, actor_label=VICTIM, name=attached.original_name,
                      sha256=attached.sha256)
-    workflow.victim_answered(case)
+    _victim_added(case)
     return attached

@@ -272,3 +272,9 @@ def _tell_handler(case: Case) -> None:
         )
     mail.queue_email(handler.email, subject, body, case_id=case.id)
 
+
+
+def checked_reason(text: str | None, max_chars: int = REASON_MAX_CHARS) -> str:
+    """A staff member's reason for a change, as every service that takes one checks it: no secret, not empty, not
+    too long (WorkflowError with the message)."""
+    return _checked_text(text, max_chars, _("Give a reason for the change."))

@@ -20,10 +20,11 @@ from flask_login import current_user, login_required
 
 from casework.extensions import db
 from casework.models import Case
-from casework.services import case_files, case_page, queue, thread, workflow
+from casework.services import case_files, case_page, linked, merge, priority, queue, thread, workflow
 from casework.services import cases as case_service
 from casework.services.portal import PortalError
 from casework.services.submissions import AlreadyDone
+from casework.views.case_forms import MergeForm, PriorityForm
 from casework.views.forms import StatusForm
 from forms.portal import MessageForm, NoteForm
 
@@ -60,7 +61,8 @@ def cases_csv():
 
 
 def _case_page(case: Case, *, reply_form: MessageForm | None = None, note_form: NoteForm | None = None,
-               status_form: StatusForm | None = None, status: int = 200):
+               status_form: StatusForm | None = None, priority_form: PriorityForm | None = None,
+               merge_form: MergeForm | None = None, status: int = 200):
     options = workflow.status_options(current_user, case)
     status_form = status_form or StatusForm(formdata=None, prefix="status")
     status_form.current.data = options.current
@@ -73,6 +75,7 @@ def _case_page(case: Case, *, reply_form: MessageForm | None = None, note_form: 
         note_form=note_form or NoteForm(formdata=None, prefix="note"),
         status_form=status_form,
         status_options=options,
+        **_priority_and_linked(case, priority_form, merge_form),
     ), status
 
 
@@ -156,3 +159,48 @@ def change_status(reference: str):
     return _submit_on_case(reference, form, "status_form", transition, form.to,
                            lambda case: _("Status updated: the case is now %(status)s.", status=case.status.title),
                            "status")
+
+
+def _priority_and_linked(case: Case, priority_form: PriorityForm | None, merge_form: MergeForm | None) -> dict:
+    """The priority form (supervisors) and the linked-cases section with its merge form, for the case page."""
+    options = priority.priority_options(current_user, case)
+    priority_form = priority_form or PriorityForm(formdata=None, prefix="priority")
+    if options is not None:
+        priority_form.current.data = options.state
+        priority_form.priority.choices = options.choices
+        if priority_form.priority.data is None:
+            priority_form.priority.data = options.current
+    merge_form = merge_form or MergeForm(formdata=None, prefix="merge")
+    merge_form.current.data = case.status.value
+    return {"priority_options": options, "priority_form": priority_form,
+            "linked": linked.linked_section(current_user, case), "merge_form": merge_form}
+
+
+@bp.post("/cases/<reference>/priority")
+@login_required
+def change_priority(reference: str):
+    form = PriorityForm(prefix="priority")
+
+    def change(case: Case) -> object:
+        if form.follow_facts.data:
+            return priority.clear_override(current_user, case, reason=form.reason.data, expected=form.current.data)
+        return priority.override_priority(current_user, case, form.priority.data, reason=form.reason.data,
+                                          expected=form.current.data)
+
+    return _submit_on_case(reference, form, "priority_form", change, form.reason,
+                           lambda case: _("Priority updated: the case is now %(priority)s.",
+                                          priority=case.priority.title), "priority")
+
+
+@bp.post("/cases/<reference>/merge")
+@login_required
+def merge_case(reference: str):
+    form = MergeForm(prefix="merge")
+
+    def join(case: Case) -> object:
+        return merge.merge_case(current_user, case, merge.find_target(form.target.data), reason=form.reason.data,
+                                expected_status=form.current.data)
+
+    return _submit_on_case(reference, form, "merge_form", join, form.target,
+                           lambda case: _("%(reference)s was merged into %(target)s and closed as a duplicate.",
+                                          reference=case.reference, target=case.merged_into.reference), "linked")

@@ -149,6 +149,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("console.add_note", "POST"): Rule(Level.WORK, case_url("/notes"), lambda w: {"note-body": "Checked."}),
     ("console.change_status", "POST"): Rule(Level.WORK, case_url("/status"), lambda w: {
         "status-to": "triage", "status-reason": "Reading the report.", "status-current": "submitted"}),
+    ("console.change_priority", "POST"): Rule(Level.SUPERVISE, case_url("/priority"), lambda w: {
+        "priority-current": "high", "priority-priority": "low", "priority-reason": "Small loss.",
+        "priority-override": "y"}),
+    ("console.merge_case", "POST"): Rule(Level.SUPERVISE, case_url("/merge"), lambda w: {
+        "merge-current": "submitted", "merge-target": w.other_reference, "merge-reason": "Same theft."}),
     ("evidence.capture", "POST"): Rule(Level.WORK, case_url("/evidence/capture")),
     ("evidence.discover", "POST"): Rule(Level.WORK, case_url("/evidence/discover"), lambda w: {
         "chain_id": "1", "since": (TODAY - timedelta(days=2)).isoformat(), "until": TODAY.isoformat()}),
