@@ -342,10 +342,10 @@ def test_the_form_closes_a_case_with_the_referral_confirmation(client, make_case
     closing = {"to": "closed", "reason": "exchange answered", "resolution": "partially_recovered",
                "victim_summary": SUMMARY}
     html = client.get(f"/staff/cases/{filed.case.reference}").get_data(as_text=True)
-    assert "1 open referral" in html and 'name="status-confirm_open_referrals"' in html
+    assert "1 open referral" in html and 'name="status-confirm_open_work"' in html
     refused, _form = _status_post(client, filed.case.reference, closing)
     assert refused.status_code == 422 and "Confirm that you want to close it anyway" in refused.get_data(as_text=True)
-    done, _form = _status_post(client, filed.case.reference, {**closing, "confirm_open_referrals": "y"})
+    done, _form = _status_post(client, filed.case.reference, {**closing, "confirm_open_work": "y"})
     assert done.status_code == 302 and done.headers["Location"].endswith("#status")
     db.session.expire_all()
     case = db.session.get(Case, filed.case.id)
