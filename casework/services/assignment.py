@@ -70,6 +70,7 @@ def take_case(user: User, case: Case, *, expected_handler_id: int | None) -> Cas
         raise _held(case, user)
     event = _set_handler(case, user, user, expected=None, reason="")
     if case.status is CaseStatus.SUBMITTED:
+        # The reason is stored as written, in the taker's language, like a reason a handler types.
         workflow.transition_case(case, CaseStatus.TRIAGE, actor=user, expected=CaseStatus.SUBMITTED,
                                  reason=_("Taken by %(name)s", name=user.display_name))
     tasks.add_checklist(user, case)

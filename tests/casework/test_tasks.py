@@ -289,8 +289,8 @@ def test_a_chinese_handler_reads_the_shipped_checklist_in_chinese(client, make_c
     login(handler)
     html = client.get(f"/staff/cases/{filed.case.reference}", headers={"Accept-Language": "zh-CN"}).get_data(
         as_text=True)
-    assert "追踪资金流向" in html and "Trace the funds" not in html
-    assert "追踪资金流向：已添加" in html  # the timeline too
+    assert "追踪资金" in html and "Trace the funds" not in html
+    assert "追踪资金：已添加" in html  # the timeline too
 
 
 # The admin's templates
