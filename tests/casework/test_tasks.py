@@ -341,7 +341,7 @@ def test_an_admin_adds_edits_and_deactivates_items_and_new_checklists_follow(cli
     titles = [t.title for t in tasks.add_checklist(handler, case)]
     db.session.commit()
     assert "Trace with the in-house tool" in titles and "Trace the funds" not in titles
-    assert "Check the revoke.cash page" == titles[-1] and "Tell the victim to revoke their approvals" not in titles
+    assert titles[-1] == "Check the revoke.cash page" and "Tell the victim to revoke their approvals" not in titles
     # An admin's own title is shown as written, in every language; clearing it brings the shipped one back.
     html = client.get(f"/staff/cases/{case.reference}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "Trace with the in-house tool" in html
