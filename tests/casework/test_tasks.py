@@ -27,7 +27,7 @@ from casework.services.access import AccessDenied
 from casework.services.assignment import take_case
 from casework.services.portal import PortalError
 from casework.services.workflow import WorkflowError, transition_case
-from tests.fixtures.factories import csrf_token
+from tests.fixtures.factories import PASSWORD, csrf_token
 
 pytestmark = pytest.mark.usefixtures("task_templates")
 S = CaseStatus
@@ -375,3 +375,63 @@ def test_an_unknown_template_item_is_not_found(client, make_user, login):
     token = _hidden(_admin_page(client), "add-csrf_token")
     assert client.post("/staff/admin/task-templates/999999", data={
         "item999999-csrf_token": token, "item999999-title": "x"}).status_code == 404
+
+
+# Every route of this work, by role (anonymous and the victim's portal session are sent to the staff sign-in)
+
+ROLES = ["anonymous", "victim", Role.HANDLER, Role.SUPERVISOR, Role.LEGAL, Role.ADMIN]
+WORKERS = {Role.HANDLER: 302, Role.SUPERVISOR: 302, Role.LEGAL: 403, Role.ADMIN: 302}
+SUPERVISORS = {Role.HANDLER: 403, Role.SUPERVISOR: 302, Role.LEGAL: 403, Role.ADMIN: 302}
+ADMINS = {Role.HANDLER: 403, Role.SUPERVISOR: 403, Role.LEGAL: 403, Role.ADMIN: 302}
+ROUTES = {
+    "take": ("POST", "/staff/cases/{ref}/take", lambda ids: {"take-expected_handler": ""}, WORKERS),
+    "assign": ("POST", "/staff/cases/{ref}/assign",
+               lambda ids: {"assign-expected_handler": "", "assign-handler": str(ids["handler"])}, SUPERVISORS),
+    "add task": ("POST", "/staff/cases/{ref}/tasks", lambda ids: {"task-title": "Call the exchange"}, WORKERS),
+    "task done": ("POST", "/staff/cases/{ref}/tasks/{open_task}/done", lambda ids: {}, WORKERS),
+    "task reopen": ("POST", "/staff/cases/{ref}/tasks/{done_task}/reopen", lambda ids: {}, WORKERS),
+    "templates": ("GET", "/staff/admin/task-templates", None, {**ADMINS, Role.ADMIN: 200}),
+    "add item": ("POST", "/staff/admin/task-templates",
+                 lambda ids: {"add-incident_type": "other", "add-title": "Call the victim"}, ADMINS),
+    "edit item": ("POST", "/staff/admin/task-templates/{item}",
+                  lambda ids: {f"item{ids['item']}-title": "Mine", f"item{ids['item']}-position": "1"}, ADMINS),
+    "item active": ("POST", "/staff/admin/task-templates/{item}/active", lambda ids: {"active": "0"}, ADMINS),
+}
+
+
+def _sign_in(client, user) -> None:
+    response = client.post("/staff/login", data={"email": user.email, "password": PASSWORD,
+                                                 "csrf_token": csrf_token(client, "/staff/login")})
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("route", list(ROUTES))
+def test_each_route_answers_each_role(app, client, make_case, make_user, route):
+    """(`client` makes app.test_client() give clients whose requests each run in their own app context.)"""
+    method, url, data, expected = ROUTES[route]
+    worker = make_user(Role.HANDLER)
+    staff = {role: make_user(role) for role in expected}
+    for role in ROLES:
+        filed = make_case()
+        open_task = tasks.add_task(worker, filed.case, "Open one", None, None)
+        done_task = tasks.add_task(worker, filed.case, "Done one", None, None)
+        db.session.flush()
+        tasks.complete_task(worker, filed.case, done_task.id)
+        db.session.commit()
+        ids = {"ref": filed.case.reference, "open_task": open_task.id, "done_task": done_task.id,
+               "handler": worker.id, "item": db.session.scalars(select(TaskTemplateItem)).first().id}
+        client = app.test_client()
+        if role == "victim":
+            client.get(f"/track/{filed.case.reference}/{filed.access_token}")
+        elif role != "anonymous":
+            _sign_in(client, staff[role])
+        target = url.format(**ids)
+        if method == "GET":
+            response = client.get(target)
+        else:
+            token = csrf_token(client, "/staff/login" if role in ("anonymous", "victim") else "/staff/cases")
+            response = client.post(target, data={"csrf_token": token, **data(ids)})
+        if role in ("anonymous", "victim"):
+            assert response.status_code == 302 and "/staff/login" in response.headers["Location"], role
+        else:
+            assert response.status_code == expected[role], (role, response.get_data(as_text=True)[:2000])
