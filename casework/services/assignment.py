@@ -24,6 +24,8 @@ from casework.services.access import Permission, can, require
 from casework.services.workflow import WorkflowError
 
 REASON_MAX_CHARS = 500
+# The "assign to" form's value for nobody (unassign).
+NOBODY = "none"
 
 
 @dataclass(frozen=True)
@@ -51,20 +53,25 @@ def assignment_section(user: User, case: Case) -> AssignmentSection:
     )
 
 
-def parse_handler_id(value: str | int | None) -> int | None:
-    """A handler id from a form ("" for nobody); WorkflowError for anything else."""
-    if value is None or value == "":
+def handler_for(user: User, value: str | int | None) -> User | None:
+    """The staff member an "assign to" form names (NOBODY: None), for a user who may assign; WorkflowError for an
+    unknown one."""
+    require(user, Permission.ASSIGN_CASES)
+    if value == NOBODY:
         return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise WorkflowError(_("Choose a handler from the list.")) from None
+    handler_id = tasks.parse_user_id(value)
+    handler = db.session.get(User, handler_id) if handler_id is not None else None
+    if handler is None:
+        raise WorkflowError(_("Choose a handler from the list."))
+    return handler
 
 
-def take_case(user: User, case: Case, *, expected_handler_id: int | None) -> CaseEvent:
+def take_case(user: User, case: Case, *, expected_handler_id: str | int | None) -> CaseEvent:
     """user (a handler or supervisor) takes an unassigned case; a submitted case moves to triage and the checklist
-    is added. WorkflowError when someone holds it already or it changed since the caller's page. The caller commits."""
+    is added. WorkflowError when someone holds it already or it changed since the caller's page (expected_handler_id:
+    the holder it showed, as an id or as the form sent it). The caller commits."""
     require(user, Permission.WORK_CASES)
+    expected_handler_id = tasks.parse_user_id(expected_handler_id)
     _refuse_closed(case)
     if case.assigned_handler_id is not None or expected_handler_id is not None:
         raise _held(case, user)
@@ -78,10 +85,11 @@ def take_case(user: User, case: Case, *, expected_handler_id: int | None) -> Cas
 
 
 def assign_case(user: User, case: Case, handler: User | None, *, reason: str,
-                expected_handler_id: int | None) -> CaseEvent:
+                expected_handler_id: str | int | None) -> CaseEvent:
     """A supervisor assigns case to handler (None: unassigns it). Reassigning or unassigning needs a reason. The
     handler is e-mailed unless they assigned themselves. The caller commits."""
     require(user, Permission.ASSIGN_CASES)
+    expected_handler_id = tasks.parse_user_id(expected_handler_id)
     _refuse_closed(case)
     reason = portal.checked_text(reason or "", REASON_MAX_CHARS, required=False)
     if handler is not None and not (handler.active and handler.role in tasks.ASSIGNABLE_ROLES):

@@ -68,7 +68,18 @@ def assignable_staff() -> list[User]:
         .order_by(User.display_name, User.id)))
 
 
-def _assignee(assignee_id: int | None) -> User | None:
+def parse_user_id(value: str | int | None) -> int | None:
+    """A staff member's id as a form sends it ("" or None for nobody); WorkflowError for anything else."""
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise WorkflowError(_("Choose a handler from the list.")) from None
+
+
+def _assignee(assignee_id: str | int | None) -> User | None:
+    assignee_id = parse_user_id(assignee_id)
     if assignee_id is None:
         return None
     user = db.session.get(User, assignee_id)
@@ -81,8 +92,9 @@ def _next_position(case: Case) -> int:
     return (db.session.scalar(select(func.max(Task.position)).where(Task.case_id == case.id)) or 0) + 1
 
 
-def add_task(user: User, case: Case, title: str, assignee_id: int | None, due_on: date | None) -> Task:
-    """A task added by hand. An open task with the same title is refused (a form sent twice adds it once)."""
+def add_task(user: User, case: Case, title: str, assignee_id: str | int | None, due_on: date | None) -> Task:
+    """A task added by hand (assignee_id as the form sent it). An open task with the same title is refused (a form
+    sent twice adds it once)."""
     require(user, Permission.WORK_CASES)
     _refuse_closed(case)
     title = portal.checked_text(title or "", TITLE_MAX_CHARS, required=True)

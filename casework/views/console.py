@@ -9,12 +9,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from casework.extensions import db
-from casework.models import Case, User
+from casework.models import Case
 from casework.services import assignment, case_files, case_page, tasks, thread, workflow
 from casework.services import cases as case_service
 from casework.services.portal import PortalError
 from casework.views.forms import StatusForm
-from casework.views.work_forms import NOBODY, AssignForm, TakeForm, TaskForm, TaskStateForm
+from casework.views.work_forms import AssignForm, TakeForm, TaskForm, TaskStateForm
 from forms.portal import MessageForm, NoteForm
 
 bp = Blueprint("console", __name__, url_prefix="/staff")
@@ -132,19 +132,10 @@ def _work_sections(case: Case, forms: dict) -> dict:
     task_form = forms.get("task_form") or TaskForm(formdata=None, prefix="task")
     for form in (take_form, assign_form):
         form.expected_handler.data = section.expected_handler_id
-    assign_form.handler.choices = [("", _("Choose…")), *section.choices, (NOBODY, _("Nobody (unassign)"))]
+    assign_form.handler.choices = [("", _("Choose…")), *section.choices, (assignment.NOBODY, _("Nobody (unassign)"))]
     task_form.assignee.choices = [("", _("Nobody yet")), *task_section.assignees]
     return {"assignment": section, "take_form": take_form, "assign_form": assign_form, "tasks": task_section,
             "task_form": task_form, "task_state_form": forms.get("task_state_form") or TaskStateForm(prefix="state")}
-
-
-def _user_or_nobody(value: str | None) -> User | None:
-    if value == NOBODY:
-        return None
-    user = db.session.get(User, assignment.parse_handler_id(value))
-    if user is None:
-        raise workflow.WorkflowError(_("Choose a handler from the list."))
-    return user
 
 
 @bp.post("/cases/<reference>/take")
@@ -153,8 +144,7 @@ def take(reference: str):
     form = TakeForm(prefix="take")
     return _submit_on_case(
         reference, form, "take_form",
-        lambda case: assignment.take_case(current_user, case, expected_handler_id=assignment.parse_handler_id(
-            form.expected_handler.data)),
+        lambda case: assignment.take_case(current_user, case, expected_handler_id=form.expected_handler.data),
         form.expected_handler, lambda case: _("You hold this case now."), "assignment")
 
 
@@ -165,8 +155,8 @@ def assign(reference: str):
     return _submit_on_case(
         reference, form, "assign_form",
         lambda case: assignment.assign_case(
-            current_user, case, _user_or_nobody(form.handler.data), reason=form.reason.data,
-            expected_handler_id=assignment.parse_handler_id(form.expected_handler.data)),
+            current_user, case, assignment.handler_for(current_user, form.handler.data), reason=form.reason.data,
+            expected_handler_id=form.expected_handler.data),
         form.handler, lambda case: _("Handler updated."), "assignment")
 
 
@@ -176,8 +166,7 @@ def add_task(reference: str):
     form = TaskForm(prefix="task")
     return _submit_on_case(
         reference, form, "task_form",
-        lambda case: tasks.add_task(current_user, case, form.title.data,
-                                    assignment.parse_handler_id(form.assignee.data), form.due_on.data),
+        lambda case: tasks.add_task(current_user, case, form.title.data, form.assignee.data, form.due_on.data),
         form.title, lambda case: _("Task added."), "tasks")
 
 

@@ -10,8 +10,6 @@ from casework.models.tasks import TITLE_MAX_CHARS
 from casework.services.assignment import REASON_MAX_CHARS
 from casework.services.task_templates import MAX_DUE_DAYS
 
-NOBODY = "none"
-
 
 class TakeForm(FlaskForm):
     """Take an unassigned case; `expected_handler` is the handler the page showed ("" for nobody)."""
@@ -20,7 +18,7 @@ class TakeForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    """A supervisor assigns, reassigns or unassigns (NOBODY) the case."""
+    """A supervisor assigns, reassigns or unassigns (assignment.NOBODY) the case."""
 
     expected_handler = HiddenField()
     handler = SelectField(_l("Assign to"), choices=[], validate_choice=False,

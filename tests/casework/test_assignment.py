@@ -267,9 +267,10 @@ def test_the_assign_form_is_not_shown_and_a_post_is_refused(client, make_case, m
     html = client.get(page).get_data(as_text=True)
     assert 'name="assign-handler"' not in html
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    response = client.post(f"{page}/assign", data={"assign-csrf_token": token, "assign-expected_handler": "",
-                                                   "assign-handler": str(target.id)})
-    assert response.status_code == 403
+    for handler in (str(target.id), "not-a-number", "none"):
+        response = client.post(f"{page}/assign", data={"assign-csrf_token": token, "assign-expected_handler": "x",
+                                                       "assign-handler": handler})
+        assert response.status_code == 403, handler
     assert db.session.get(Case, filed.case.id).assigned_handler_id is None
 
 
@@ -280,8 +281,9 @@ def test_a_legal_user_gets_no_take_button_and_a_take_is_refused(client, make_cas
     html = client.get(page).get_data(as_text=True)
     assert "Take this case" not in html
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    response = client.post(f"{page}/take", data={"take-csrf_token": token, "take-expected_handler": ""})
-    assert response.status_code == 403
+    for expected in ("", "not-a-number"):
+        response = client.post(f"{page}/take", data={"take-csrf_token": token, "take-expected_handler": expected})
+        assert response.status_code == 403
     assert db.session.get(Case, filed.case.id).assigned_handler_id is None
 
 

@@ -276,7 +276,9 @@ def test_a_legal_user_sees_tasks_but_no_task_form_and_a_post_is_refused(client, 
     html = client.get(page).get_data(as_text=True)
     assert "Trace the USDT" in html and 'name="task-title"' not in html and "Mark done" not in html
     token = csrf_token(client, page)
-    assert client.post(f"{page}/tasks", data={"task-csrf_token": token, "task-title": "x"}).status_code == 403
+    for assignee in ("", "not-a-number"):
+        assert client.post(f"{page}/tasks", data={"task-csrf_token": token, "task-title": "x",
+                                                  "task-assignee": assignee}).status_code == 403
     assert client.post(f"{page}/tasks/{task.id}/done", data={"state-csrf_token": token}).status_code == 403
     assert len(case_tasks(filed.case)) == 1 and db.session.get(Task, task.id).done_at is None
 
