@@ -154,6 +154,7 @@ def test_the_migration_removes_copies_stored_before_the_keys(app, make_case):
     record_id = evidence.append_records(case, [_transaction_record()], actor=None)[_transaction_record().sha256].id
     db.session.commit()
     case_id = case.id  # read now: after the downgrade the ORM's Case describes columns the table does not have
+    db.session.rollback()  # end the read's transaction: on PostgreSQL its lock on cases would block the downgrade
     script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
     before = script.get_revision(REVISION).down_revision
     downgrade(revision=before)
