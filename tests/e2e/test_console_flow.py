@@ -13,7 +13,7 @@ from casework.services import mail
 from tests.fixtures.browser import ARTIFACTS
 from tests.fixtures.factories import PASSWORD
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("task_templates")]
 
 TASK = "Ask the exchange for the deposit account's KYC hold"
 NOTE = "The victim's USDT reached a deposit address of the exchange on the devnet."
