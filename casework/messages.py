@@ -98,8 +98,13 @@ TASK_CHANGES = {
 }
 
 
-def _task(change: str, title: str, **_details: Any) -> str:
-    """change: one of TASK_CHANGES; title: the task's title as it was written."""
+def _task(change: str, title: str, key: str | None = None, **_details: Any) -> str:
+    """change: one of TASK_CHANGES; title: the task's title as it was written; key: a shipped checklist item's key,
+    whose title is shown in the reader's language."""
+    from casework.models.tasks import DEFAULT_TASK_TITLES
+
+    if key in DEFAULT_TASK_TITLES:
+        title = str(DEFAULT_TASK_TITLES[key])
     return _("%(title)s: %(change)s", title=title, change=TASK_CHANGES[change]())
 
 

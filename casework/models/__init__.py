@@ -29,6 +29,7 @@ from casework.models.intake import CaseFile, ReportDraft, ReportExtras, StoredFi
 from casework.models.labels import ANY_CHAIN, AddressLabel, TraceRun
 from casework.models.people import Reporter, User
 from casework.models.queue import Escalation, EvidenceJob, Notification, SlaClock, SlaEvent
+from casework.models.tasks import Task, TaskTemplateItem
 from casework.models.types import utcnow
 
 __all__ = [
@@ -41,4 +42,5 @@ __all__ = [
     "Referral", "ReferralKind", "ReferralStatus", "Reporter", "ReportedLoss", "ReportedTransaction",
     "ReportDraft", "ReportExtras", "Resolution", "Role", "SlaClock", "SlaEvent", "StoredFile", "Transfer",
     "TransferKind", "User", "utcnow",
+    "Task", "TaskTemplateItem",
 ]

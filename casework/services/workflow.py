@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from casework.extensions import db
-from casework.models import Case, CaseEvent, CaseStatus, EventKind, ReferralStatus, Resolution, User
+from casework.models import Case, CaseEvent, CaseStatus, EventKind, ReferralStatus, Resolution, Task, User
 from casework.services import links, mail
 from casework.services.access import AccessDenied, Permission, can, require
 from casework.services.victim_report import CLOSED_EXPLANATIONS, VICTIM_STATUS
@@ -69,6 +69,7 @@ class StatusOptions:
     choices: list[tuple[str, str]]
     resolutions: list[tuple[str, str]]
     open_referrals: int
+    open_tasks: int = 0
 
 
 def _titles(states) -> str:
@@ -107,6 +108,12 @@ def open_referrals(case: Case) -> int:
     return sum(1 for referral in case.referrals if referral.status in OPEN_REFERRALS)
 
 
+def open_tasks(case: Case) -> int:
+    """How many of the case's tasks are not done."""
+    return db.session.scalar(select(func.count()).select_from(Task)
+                             .where(Task.case_id == case.id, Task.done_at.is_(None))) or 0
+
+
 def status_options(user: User, case: Case) -> StatusOptions:
     """The status form's choices for user on case (none for a role that cannot change it)."""
     choices = next_states(case, user) if can(user, Permission.WORK_CASES) else []
@@ -115,6 +122,7 @@ def status_options(user: User, case: Case) -> StatusOptions:
         choices=[(state.value, state.title) for state in choices],
         resolutions=Resolution.choices(),
         open_referrals=open_referrals(case),
+        open_tasks=open_tasks(case),
     )
 
 
@@ -153,13 +161,15 @@ def transition_case(
     victim_summary: str | None = None,
     expected: CaseStatus | str | None = None,
     confirm_open_referrals: bool = False,
+    confirm_open_tasks: bool = False,
     actor_label: str | None = None,
 ) -> CaseEvent:
     """Move case to `to`, or raise WorkflowError (AccessDenied for a role that may not) with a message to show.
 
     `actor` None is the application itself acting for the victim or a job (`actor_label` "victim" or "system");
     its reason may be empty. `expected` is the status the caller's form showed: if the case has moved on since, the
-    change is refused. The caller commits.
+    change is refused. Closing while referrals or tasks are open needs confirm_open_referrals or confirm_open_tasks.
+    The caller commits.
     """
     try:
         to = CaseStatus(to)
@@ -174,7 +184,8 @@ def transition_case(
     _refuse_illegal(case, to, actor)
     closing = to is S.CLOSED
     if closing:
-        resolution, victim_summary = _closing_details(case, resolution, victim_summary, confirm_open_referrals)
+        resolution, victim_summary = _closing_details(case, resolution, victim_summary, confirm_open_referrals,
+                                                         confirm_open_tasks)
     else:
         resolution, victim_summary = None, None
     # Compare-and-set: a change made since the case was read (another handler, a second click) matches no row.
@@ -207,7 +218,8 @@ def _stale(case: Case) -> WorkflowError:
                            "changed; look at the case again before you choose.", status=case.status.title))
 
 
-def _closing_details(case: Case, resolution, victim_summary, confirmed: bool) -> tuple[Resolution, str]:
+def _closing_details(case: Case, resolution, victim_summary, referrals_confirmed: bool,
+                     tasks_confirmed: bool) -> tuple[Resolution, str]:
     if not resolution:
         raise WorkflowError(_("Choose a resolution before closing the case."))
     try:
@@ -216,11 +228,20 @@ def _closing_details(case: Case, resolution, victim_summary, confirmed: bool) ->
         raise WorkflowError(_("Choose a resolution from the list.")) from None
     victim_summary = _checked_text(victim_summary, VICTIM_SUMMARY_MAX_CHARS,
                                    _("Write a short summary for the victim before closing the case."))
-    still_open = open_referrals(case)
-    if still_open and not confirmed:
+    referrals = open_referrals(case) if not referrals_confirmed else 0
+    tasks = open_tasks(case) if not tasks_confirmed else 0
+    if referrals and tasks:
+        raise WorkflowError(_("This case has %(referrals)s and %(tasks)s. Confirm that you want to close it anyway.",
+                              referrals=ngettext("%(num)d open referral", "%(num)d open referrals", referrals),
+                              tasks=ngettext("%(num)d open task", "%(num)d open tasks", tasks)))
+    if referrals:
         raise WorkflowError(ngettext(
             "This case has %(num)d open referral. Confirm that you want to close it anyway.",
-            "This case has %(num)d open referrals. Confirm that you want to close it anyway.", still_open))
+            "This case has %(num)d open referrals. Confirm that you want to close it anyway.", referrals))
+    if tasks:
+        raise WorkflowError(ngettext(
+            "This case has %(num)d open task. Confirm that you want to close it anyway.",
+            "This case has %(num)d open tasks. Confirm that you want to close it anyway.", tasks))
     return resolution, victim_summary
 
 

@@ -20,12 +20,13 @@ from flask_login import current_user, login_required
 
 from casework.extensions import db
 from casework.models import Case
-from casework.services import case_files, case_page, linked, merge, priority, queue, thread, workflow
+from casework.services import assignment, case_files, case_page, linked, merge, priority, queue, tasks, thread, workflow
 from casework.services import cases as case_service
 from casework.services.portal import PortalError
 from casework.services.submissions import AlreadyDone
 from casework.views.case_forms import MergeForm, PriorityForm
 from casework.views.forms import StatusForm
+from casework.views.work_forms import AssignForm, TakeForm, TaskForm, TaskStateForm
 from forms.portal import MessageForm, NoteForm
 
 bp = Blueprint("console", __name__, url_prefix="/staff")
@@ -62,7 +63,7 @@ def cases_csv():
 
 def _case_page(case: Case, *, reply_form: MessageForm | None = None, note_form: NoteForm | None = None,
                status_form: StatusForm | None = None, priority_form: PriorityForm | None = None,
-               merge_form: MergeForm | None = None, status: int = 200):
+               merge_form: MergeForm | None = None, status: int = 200, **work_forms):
     options = workflow.status_options(current_user, case)
     status_form = status_form or StatusForm(formdata=None, prefix="status")
     status_form.current.data = options.current
@@ -76,6 +77,7 @@ def _case_page(case: Case, *, reply_form: MessageForm | None = None, note_form: 
         status_form=status_form,
         status_options=options,
         **_priority_and_linked(case, priority_form, merge_form),
+        **_work_sections(case, work_forms),
     ), status
 
 
@@ -153,7 +155,7 @@ def change_status(reference: str):
         return workflow.transition_case(
             case, form.to.data, actor=current_user, reason=form.reason.data, expected=form.current.data,
             resolution=form.resolution.data or None, victim_summary=form.victim_summary.data,
-            confirm_open_referrals=form.confirm_open_referrals.data,
+            confirm_open_referrals=form.confirm_open_work.data, confirm_open_tasks=form.confirm_open_work.data,
         )
 
     return _submit_on_case(reference, form, "status_form", transition, form.to,
@@ -204,3 +206,71 @@ def merge_case(reference: str):
     return _submit_on_case(reference, form, "merge_form", join, form.target,
                            lambda case: _("%(reference)s was merged into %(target)s and closed as a duplicate.",
                                           reference=case.reference, target=case.merged_into.reference), "linked")
+
+
+# Assignment and tasks
+
+
+def _work_sections(case: Case, forms: dict) -> dict:
+    """The assignment and task sections' view-models and forms (a failed form is shown again with its errors)."""
+    section = assignment.assignment_section(current_user, case)
+    task_section = tasks.task_section(current_user, case)
+    take_form = forms.get("take_form") or TakeForm(formdata=None, prefix="take")
+    assign_form = forms.get("assign_form") or AssignForm(formdata=None, prefix="assign")
+    task_form = forms.get("task_form") or TaskForm(formdata=None, prefix="task")
+    for form in (take_form, assign_form):
+        form.expected_handler.data = section.expected_handler_id
+    assign_form.handler.choices = [("", _("Choose…")), *section.choices, (assignment.NOBODY, _("Nobody (unassign)"))]
+    task_form.assignee.choices = [("", _("Nobody yet")), *task_section.assignees]
+    return {"assignment": section, "take_form": take_form, "assign_form": assign_form, "tasks": task_section,
+            "task_form": task_form, "task_state_form": forms.get("task_state_form") or TaskStateForm(prefix="state")}
+
+
+@bp.post("/cases/<reference>/take")
+@login_required
+def take(reference: str):
+    form = TakeForm(prefix="take")
+    return _submit_on_case(
+        reference, form, "take_form",
+        lambda case: assignment.take_case(current_user, case, expected_handler_id=form.expected_handler.data),
+        form.expected_handler, lambda case: _("You hold this case now."), "assignment")
+
+
+@bp.post("/cases/<reference>/assign")
+@login_required
+def assign(reference: str):
+    form = AssignForm(prefix="assign")
+    return _submit_on_case(
+        reference, form, "assign_form",
+        lambda case: assignment.assign_case(
+            current_user, case, assignment.handler_for(current_user, form.handler.data), reason=form.reason.data,
+            expected_handler_id=form.expected_handler.data),
+        form.handler, lambda case: _("Handler updated."), "assignment")
+
+
+@bp.post("/cases/<reference>/tasks")
+@login_required
+def add_task(reference: str):
+    form = TaskForm(prefix="task")
+    return _submit_on_case(
+        reference, form, "task_form",
+        lambda case: tasks.add_task(current_user, case, form.title.data, form.assignee.data, form.due_on.data),
+        form.title, lambda case: _("Task added."), "tasks")
+
+
+@bp.post("/cases/<reference>/tasks/<int:task_id>/done")
+@login_required
+def complete_task(reference: str, task_id: int):
+    form = TaskStateForm(prefix="state")
+    return _submit_on_case(reference, form, "task_state_form",
+                           lambda case: tasks.complete_task(current_user, case, task_id), form.csrf_token,
+                           lambda case: _("Task done."), "tasks")
+
+
+@bp.post("/cases/<reference>/tasks/<int:task_id>/reopen")
+@login_required
+def reopen_task(reference: str, task_id: int):
+    form = TaskStateForm(prefix="state")
+    return _submit_on_case(reference, form, "task_state_form",
+                           lambda case: tasks.reopen_task(current_user, case, task_id), form.csrf_token,
+                           lambda case: _("Task reopened."), "tasks")

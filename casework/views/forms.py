@@ -33,4 +33,4 @@ class StatusForm(FlaskForm):
                              validators=[Optional()])
     victim_summary = TextAreaField(_l("Summary for the victim (when closing)"),
                                    validators=[Optional(), Length(max=2_000)])
-    confirm_open_referrals = BooleanField(_l("Close even though referrals are still open"))
+    confirm_open_work = BooleanField(_l("Close anyway, with what is still open"))

@@ -19,13 +19,14 @@ from pathlib import Path
 import pytest
 from babel import Locale
 from babel.messages.pofile import read_po
+from flask_babel import force_locale
 from pypdf import PdfReader
 from sqlalchemy import select
 
 from casework.extensions import db
 from casework.models import Case, IncidentType, Role, TraceRun
 from casework.models import enums as model_enums
-from casework.services import case_page, dashboard, demo, labels, portal, thread, uploads
+from casework.services import assignment, case_page, dashboard, demo, labels, portal, thread, uploads
 from casework.services.tokens import new_access_token
 from tests.casework.test_report_wizard import answers, post_step, submit
 from tests.fixtures.factories import csrf_token, run_evidence_work
@@ -146,7 +147,7 @@ def chinese_answers() -> dict[int, dict]:
 
 
 @pytest.fixture
-def seeded(app, client, devnet, staged_thefts, make_user):
+def seeded(app, client, devnet, staged_thefts, make_user, task_templates):
     """A phishing case with evidence, a discovery, a trace and freeze proposals (all run by the scheduler, which has
     no reader's language), a thread; its private link; a staff admin."""
     demo.file_demo_cases(staged_thefts)
@@ -157,6 +158,8 @@ def seeded(app, client, devnet, staged_thefts, make_user):
     portal.send_victim_message(case, "请问我的资金能追回吗？")
     thread.reply_to_victim(staff, case, "我们正在联系交易所。")
     thread.add_note(staff, case, "已发冻结申请。")
+    with force_locale("zh_Hans_CN"):  # the status change's reason is written in the taker's language
+        assignment.take_case(staff, case, expected_handler_id=None)
     chat = uploads.store_upload("骗子：转 10 USDT 解锁空投\n".encode(), "聊天记录.txt", case=case).file
     token, case.access_token_hash = new_access_token()
     db.session.commit()
@@ -210,6 +213,7 @@ def test_every_page_is_in_chinese(app, client, seeded):
     for figure in dashboard.FIGURES:
         visit("dashboard.figure_csv", f"/staff/dashboard/{figure}.csv")
     visit("admin.user_list", "/staff/admin/users")
+    visit("admin.task_template_list", "/staff/admin/task-templates")
     _open(client, "/no-such-page", pages)
 
     routes = {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods} - {"static"}

@@ -154,6 +154,12 @@ RULES: dict[tuple[str, str], Rule] = {
         "priority-override": "y"}),
     ("console.merge_case", "POST"): Rule(Level.SUPERVISE, case_url("/merge"), lambda w: {
         "merge-current": "submitted", "merge-target": w.other_reference, "merge-reason": "Same theft."}),
+    ("console.take", "POST"): Rule(Level.WORK, case_url("/take"), lambda w: {"take-expected_handler": ""}),
+    ("console.assign", "POST"): Rule(Level.SUPERVISE, case_url("/assign"), lambda w: {
+        "assign-expected_handler": "", "assign-handler": "999999", "assign-reason": "Reads Chinese."}),
+    ("console.add_task", "POST"): Rule(Level.WORK, case_url("/tasks"), lambda w: {"task-title": "Call the exchange"}),
+    ("console.complete_task", "POST"): Rule(Level.WORK, case_url("/tasks/999999/done")),
+    ("console.reopen_task", "POST"): Rule(Level.WORK, case_url("/tasks/999999/reopen")),
     ("evidence.capture", "POST"): Rule(Level.WORK, case_url("/evidence/capture")),
     ("evidence.discover", "POST"): Rule(Level.WORK, case_url("/evidence/discover"), lambda w: {
         "chain_id": "1", "since": (TODAY - timedelta(days=2)).isoformat(), "until": TODAY.isoformat()}),
@@ -169,6 +175,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ("dashboard.figure_csv", "GET"): Rule(Level.VIEW, fixed("/staff/dashboard/losses.csv")),
     # Administration.
     ("admin.user_list", "GET"): Rule(Level.ADMIN, fixed("/staff/admin/users")),
+    ("admin.task_template_list", "GET"): Rule(Level.ADMIN, fixed("/staff/admin/task-templates")),
+    ("admin.add_task_template_item", "POST"): Rule(Level.ADMIN, fixed("/staff/admin/task-templates"), lambda w: {
+        "add-incident_type": "other", "add-title": "Ask for the chat export"}),
+    ("admin.edit_task_template_item", "POST"): Rule(Level.ADMIN, fixed("/staff/admin/task-templates/999999"),
+                                                    lambda w: {"item999999-title": "Renamed"}),
+    ("admin.set_task_template_item_active", "POST"): Rule(Level.ADMIN,
+                                                          fixed("/staff/admin/task-templates/999999/active"),
+                                                          lambda w: {"active": "0"}),
 }
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 NOT_ROUTES = {"static"}

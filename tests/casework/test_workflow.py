@@ -342,10 +342,10 @@ def test_the_form_closes_a_case_with_the_referral_confirmation(client, make_case
     closing = {"to": "closed", "reason": "exchange answered", "resolution": "partially_recovered",
                "victim_summary": SUMMARY}
     html = client.get(f"/staff/cases/{filed.case.reference}").get_data(as_text=True)
-    assert "1 open referral" in html and 'name="status-confirm_open_referrals"' in html
+    assert "1 open referral" in html and 'name="status-confirm_open_work"' in html
     refused, _form = _status_post(client, filed.case.reference, closing)
     assert refused.status_code == 422 and "Confirm that you want to close it anyway" in refused.get_data(as_text=True)
-    done, _form = _status_post(client, filed.case.reference, {**closing, "confirm_open_referrals": "y"})
+    done, _form = _status_post(client, filed.case.reference, {**closing, "confirm_open_work": "y"})
     assert done.status_code == 302 and done.headers["Location"].endswith("#status")
     db.session.expire_all()
     case = db.session.get(Case, filed.case.id)
@@ -413,7 +413,7 @@ def test_the_staff_timeline_puts_the_change_into_words_in_the_readers_language(c
     page = f"/staff/cases/{filed.case.reference}"
     assert "Status changed: Submitted → Triage: reading it" in client.get(page).get_data(as_text=True)
     chinese = client.get(page, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
-    assert "状态已变更: 已提交 → 初步评估：reading it" in chinese
+    assert "状态已变更：已提交 → 初步评估：reading it" in chinese
 
 
 def test_the_victim_is_emailed_about_the_changes_that_matter_and_a_reopening(app, make_case, make_user):
