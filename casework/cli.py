@@ -153,14 +153,16 @@ def _run_on_case(email: str, reference: str, change: Callable[[User, Case], str]
               help="When closing: the resolution.")
 @click.option("--victim-summary", default=None, help="When closing: the summary the victim reads.")
 @click.option("--confirm-open-referrals", is_flag=True, help="Close even though referrals are still open.")
+@click.option("--confirm-open-tasks", is_flag=True, help="Close even though tasks are still open.")
 def transition(reference: str, status: str, reason: str, email: str, resolution: str | None,
-               victim_summary: str | None, confirm_open_referrals: bool) -> None:
+               victim_summary: str | None, confirm_open_referrals: bool, confirm_open_tasks: bool) -> None:
     """Move case REFERENCE to STATUS (workflow.transition_case)."""
 
     def change(user: User, case: Case) -> str:
         workflow.transition_case(case, status, actor=user, reason=reason, resolution=resolution,
                                  victim_summary=victim_summary, expected=case.status,
-                                 confirm_open_referrals=confirm_open_referrals)
+                                 confirm_open_referrals=confirm_open_referrals,
+                                 confirm_open_tasks=confirm_open_tasks)
         return f"{case.reference}: status is now {case.status.value}."
 
     _run_on_case(email, reference, change)

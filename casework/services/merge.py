@@ -88,7 +88,9 @@ def merge_case(user: User, duplicate: Case, target: Case | None, *, reason: str,
     if duplicate.status is CaseStatus.SUBMITTED:
         transition_case(duplicate, CaseStatus.TRIAGE, actor=user, reason=reason, expected=CaseStatus.SUBMITTED)
     transition_case(duplicate, CaseStatus.CLOSED, actor=user, reason=reason, resolution=Resolution.DUPLICATE,
-                    victim_summary=_victim_summary(duplicate), expected=duplicate.status)
+                    victim_summary=_victim_summary(duplicate), expected=duplicate.status,
+                    # The merge is the supervisor's word that the duplicate's open tasks go on in the target.
+                    confirm_open_tasks=True)
     event = CaseEvent.record(duplicate, user, EventKind.MERGED, into=target.reference, reason=reason)
     CaseEvent.record(target, user, EventKind.DUPLICATE_MERGED, duplicate=duplicate.reference, reason=reason)
     return event

@@ -261,3 +261,18 @@ def test_two_merges_at_once_merge_once(app, make_case, make_user):
     assert sorted(outcomes)[-1] == "merged" and "Someone else changed this case" in sorted(outcomes)[0]
     assert kinds(fresh(duplicate.case)).count("merged") == 1
     assert kinds(db.session.get(Case, target.case_id)).count("duplicate_merged") == 1
+
+
+def test_a_duplicate_with_open_tasks_is_merged_and_its_tasks_stay_on_it(pair, make_user):
+    from casework.models import Task
+    from casework.services import tasks
+
+    duplicate, target = pair
+    supervisor = make_user(Role.SUPERVISOR)
+    task = tasks.add_task(supervisor, duplicate.case, "Ask for the chat export", None, None)
+    db.session.commit()
+    merge.merge_case(supervisor, duplicate.case, target.case, reason=REASON, expected_status="submitted")
+    db.session.commit()
+    dup = fresh(duplicate.case)
+    assert dup.status is CaseStatus.CLOSED and dup.merged_into_id == target.case_id
+    assert db.session.get(Task, task.id).done_at is None
