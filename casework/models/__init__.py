@@ -1,6 +1,7 @@
 """The data model (SQLAlchemy 2.0 typed models); importing this package registers every table."""
 
 from casework.models.activity import CaseEvent, Message, Note, Referral
+from casework.models.api import ApiToken
 from casework.models.case import Case, CaseAddress, ReferenceCounter, ReportedLoss, ReportedTransaction
 from casework.models.enums import (
     AddressRole,
@@ -38,5 +39,5 @@ __all__ = [
     "MessageAuthor", "Note", "Notification", "OutboxStatus", "Priority", "ReferenceCounter",
     "Referral", "ReferralKind", "ReferralStatus", "Reporter", "ReportedLoss", "ReportedTransaction",
     "ReportDraft", "ReportExtras", "Resolution", "Role", "SlaClock", "SlaEvent", "StoredFile", "Transfer",
-    "TransferKind", "User", "utcnow",
+    "TransferKind", "User", "utcnow", "ApiToken",
 ]
