@@ -1,7 +1,8 @@
 """JSON errors for everything under /api/v1: `{"error": {"code": ..., "message": ..., "fields": {...}}}`.
 
-Never an HTML page, never a 500 for bad input: HTTP errors keep their status, a refused change is 422 (409 when it
-was stale), a role that may not is 403, a rate limit is 429 with Retry-After.
+Never an HTML page, never a 500 for bad input: HTTP errors keep their status; input that is not valid is 422 (with
+the fields); a change the case's current state does not allow is 409 `conflict`, one made on a stale view of it
+409 `stale`; a role that may not is 403; a rate limit is 429 with Retry-After.
 """
 
 from __future__ import annotations
@@ -54,9 +55,10 @@ def _messages() -> dict[int, str]:
     }
 
 
-def json_error(status: int, message: str | None = None, *, fields: dict | None = None, headers: dict | None = None):
+def json_error(status: int, message: str | None = None, *, code: str | None = None, fields: dict | None = None,
+               headers: dict | None = None):
     """An error response of the API's one shape."""
-    body: dict = {"code": CODES.get(status, "error"), "message": message or _messages().get(status, "")}
+    body: dict = {"code": code or CODES.get(status, "error"), "message": message or _messages().get(status, "")}
     if fields:
         body["fields"] = fields
     response = jsonify({"error": body})
@@ -107,6 +109,10 @@ def register(bp: Blueprint) -> None:
         return json_error(409, error.message)
 
     @bp.errorhandler(WorkflowError)
+    def conflict(error: WorkflowError):
+        db.session.rollback()
+        return json_error(409, error.message, code="conflict")
+
     @bp.errorhandler(PortalError)
     @bp.errorhandler(TokenError)
     def refused(error):

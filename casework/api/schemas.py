@@ -3,8 +3,6 @@ the OpenAPI document from them."""
 
 from __future__ import annotations
 
-import re
-
 import marshmallow as ma
 from marshmallow import validate
 
@@ -14,21 +12,24 @@ from forms.portal import INFORMATION_MAX_CHARS
 
 MAX_ID = 2**31 - 1
 SORTS = ("urgency", "newest", "oldest", "updated")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters (NUL included) are refused; a required text must hold something other than spaces. As patterns,
+# so that the OpenAPI document says so.
+_PLAIN = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_VISIBLE = r"[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+ANY_TEXT = f"^{_PLAIN}*$"
+SOME_TEXT = f"^{_PLAIN}*{_VISIBLE}{_PLAIN}*$"
 
 
 def _values(enum_cls) -> list[str]:
     return [member.value for member in enum_cls]
 
 
-def _no_control_characters(text: str) -> None:
-    if _CONTROL.search(text):
-        raise ma.ValidationError("Control characters are not allowed.")
-
-
-def Text(max_chars: int, **kwargs) -> ma.fields.String:  # noqa: N802 - a field factory, named like a field
-    """A string of at most max_chars characters without control characters (NUL included)."""
-    return ma.fields.String(validate=[validate.Length(max=max_chars), _no_control_characters], **kwargs)
+def Text(max_chars: int, *, required: bool = False, **kwargs) -> ma.fields.String:  # noqa: N802 - a field factory
+    """A string of at most max_chars characters without control characters (NUL included); a required one must
+    hold something other than spaces."""
+    pattern = validate.Regexp(SOME_TEXT if required else ANY_TEXT,
+                              error="Write text without control characters" + (", not only spaces." if required else "."))
+    return ma.fields.String(validate=[validate.Length(max=max_chars), pattern], required=required, **kwargs)
 
 
 def Choice(enum_cls, **kwargs) -> ma.fields.String:  # noqa: N802

@@ -114,7 +114,8 @@ def add_note(body: dict, reference: str):
 @bp.post("/cases/<reference>/transitions")
 @bp.arguments(schemas.TransitionInSchema)
 @bp.response(200, schemas.TransitionSchema)
-@bp.alt_response(409, schema=ErrorSchema, description="The case changed since `expected`: nothing was changed.")
+@bp.alt_response(409, schema=ErrorSchema, description="`conflict`: the case's status does not allow this change (the "
+                 "message says what it allows); `stale`: the case changed since `expected`. Nothing was changed.")
 @bp.doc(summary="Change a case's status", description="The console's status change: the same table of allowed "
         "moves, closing rules and permissions.")
 def transition(body: dict, reference: str):
@@ -139,7 +140,8 @@ def list_referrals(reference: str):
 @bp.patch("/referrals/<int:referral_id>")
 @bp.arguments(schemas.ReferralUpdateSchema)
 @bp.response(200, schemas.ReferralSchema)
-@bp.alt_response(409, schema=ErrorSchema, description="The referral changed since `expected`: nothing was changed.")
+@bp.alt_response(409, schema=ErrorSchema, description="`conflict`: the referral's status does not allow this "
+                 "change; `stale`: it changed since `expected`. Nothing was changed.")
 @bp.doc(summary="Record a referral's new status", description="E.g. an exchange's compliance desk posting "
         "`frozen`. Needs a role that works cases.")
 def update_referral(body: dict, referral_id: int):

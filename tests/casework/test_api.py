@@ -268,13 +268,13 @@ def test_a_handler_moves_a_case_through_the_api(client, bearer, make_case):
     assert event.actor_id == user.id and event.data["after"] == "triage" and event.summary == "Looked at it"
 
 
-def test_an_illegal_transition_is_422_and_says_what_is_allowed(client, bearer, make_case):
+def test_an_illegal_transition_is_409_and_says_what_is_allowed(client, bearer, make_case):
     case = make_case().case
     _, headers = bearer()
     response = client.post(f"/api/v1/cases/{case.reference}/transitions", headers=headers,
                            json={"to": "recovery", "reason": "Skip ahead"})
-    assert _error(response, 422, "invalid")["message"] == "A case in status “Submitted” can become: Triage, " \
-                                                          "Awaiting victim."
+    assert _error(response, 409, "conflict")["message"] == "A case in status “Submitted” can become: Triage, " \
+                                                           "Awaiting victim."
     db.session.expire_all()
     assert case.status is CaseStatus.SUBMITTED
 
@@ -301,7 +301,7 @@ def test_closing_needs_a_resolution_and_a_summary(client, bearer, make_case):
     url = f"/api/v1/cases/{case.reference}/transitions"
     assert client.post(url, headers=headers, json={"to": "triage", "reason": "a"}).status_code == 200
     response = client.post(url, headers=headers, json={"to": "closed", "reason": "done"})
-    assert _error(response, 422, "invalid")["message"] == "Choose a resolution before closing the case."
+    assert _error(response, 409, "conflict")["message"] == "Choose a resolution before closing the case."
     response = client.post(url, headers=headers, json={"to": "closed", "reason": "done", "resolution": "withdrawn",
                                                         "victim_summary": "You asked us to stop."})
     assert response.status_code == 200 and response.get_json()["case"]["resolution"] == "withdrawn"
@@ -366,7 +366,7 @@ def test_a_stale_or_illegal_referral_change_changes_nothing(client, bearer, make
     _, headers = bearer()
     url = f"/api/v1/referrals/{referral.id}"
     _error(client.patch(url, headers=headers, json={"status": "frozen", "expected": "sent"}), 409, "stale")
-    error = _error(client.patch(url, headers=headers, json={"status": "drafted"}), 422, "invalid")
+    error = _error(client.patch(url, headers=headers, json={"status": "drafted"}), 409, "conflict")
     assert error["message"] == "A referral in status “Acknowledged” can become: Funds frozen, Declined, Closed."
     db.session.expire_all()
     assert db.session.get(Referral, referral.id).status is ReferralStatus.ACKNOWLEDGED
