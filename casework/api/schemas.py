@@ -27,8 +27,8 @@ def _values(enum_cls) -> list[str]:
 def Text(max_chars: int, *, required: bool = False, **kwargs) -> ma.fields.String:  # noqa: N802 - a field factory
     """A string of at most max_chars characters without control characters (NUL included); a required one must
     hold something other than spaces."""
-    pattern = validate.Regexp(SOME_TEXT if required else ANY_TEXT,
-                              error="Write text without control characters" + (", not only spaces." if required else "."))
+    error = "Write text without control characters" + (", not only spaces." if required else ".")
+    pattern = validate.Regexp(SOME_TEXT if required else ANY_TEXT, error=error)
     return ma.fields.String(validate=[validate.Length(max=max_chars), pattern], required=required, **kwargs)
 
 

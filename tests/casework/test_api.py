@@ -80,6 +80,18 @@ def test_a_request_without_a_valid_token_is_refused_with_json(client, make_case,
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
+def test_error_messages_are_in_the_readers_language(client, bearer, make_case):
+    case = make_case().case
+    response = client.get("/api/v1/cases", headers={"Accept-Language": "zh-CN"})
+    assert _error(response, 401, "unauthorized")["message"] == (
+        "请在请求头中提供有效的 API 令牌：Authorization: Bearer <令牌>。")
+    _, headers = bearer(Role.LEGAL)
+    response = client.post(f"/api/v1/cases/{case.reference}/notes", json={"body": "x"},
+                           headers={**headers, "Accept-Language": "zh-CN"})
+    assert _error(response, 403, "forbidden")["message"] != "Your role does not allow this. Ask a supervisor or an " \
+                                                             "administrator."
+
+
 def test_the_session_cookie_does_not_authenticate_the_api(client, make_user, login, make_case):
     make_case()
     login(make_user(Role.SUPERVISOR))
@@ -511,7 +523,7 @@ def test_the_token_pages_need_a_sign_in(client):
     assert client.get("/staff/admin/tokens").status_code == 302
 
 
-# --- the OpenAPI document ----------------------------------------------------------------------------------------------
+# --- the OpenAPI document ---------------------------------------------------------------------------------------------
 
 def test_the_openapi_document_describes_every_endpoint_and_the_bearer_scheme(client, app):
     spec = client.get("/api/v1/openapi.json").get_json()
