@@ -41,9 +41,8 @@ class StrictSchema(ma.Schema):
         unknown = ma.RAISE
 
 
-class CaseQuerySchema(ma.Schema):
-    class Meta:
-        unknown = ma.EXCLUDE  # a client's cache-buster must not fail the request
+class CaseQuerySchema(StrictSchema):
+    """The list's parameters; an unknown one is refused (422), so a misspelt filter never silently matches all."""
 
     status = ma.fields.List(Choice(CaseStatus), metadata={"description": "Repeat to match any of several."})
     priority = Choice(Priority)

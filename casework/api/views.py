@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import marshmallow as ma
 from flask import abort, g
 from flask_smorest import Blueprint
 
@@ -79,7 +80,7 @@ def _searchable(case: Case) -> str:
 
 
 @bp.get("/cases")
-@bp.arguments(schemas.CaseQuerySchema, location="query", as_kwargs=True)
+@bp.arguments(schemas.CaseQuerySchema, location="query", as_kwargs=True, unknown=ma.RAISE)
 @bp.response(200, schemas.CasePageSchema)
 @bp.doc(summary="List and search cases", description="Open cases, most urgent first, unless `status` or `sort` "
         "says otherwise.")

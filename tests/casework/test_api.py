@@ -175,7 +175,8 @@ def test_the_case_list_filters_searches_and_pages(client, bearer, make_case, mak
 
 
 @pytest.mark.parametrize("query", ["?status=lost", "?per_page=0", "?per_page=101", "?page=abc", "?created_from=x",
-                                   "?sort=random", "?handler_id=99999999999", "?q=%00"])
+                                   "?sort=random", "?handler_id=99999999999", "?q=%00",
+                                   "?stauts=closed"])
 def test_bad_list_parameters_are_422_with_the_fields(client, bearer, query):
     _, headers = bearer()
     error = _error(client.get("/api/v1/cases" + query, headers=headers), 422, "invalid")
