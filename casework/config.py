@@ -42,6 +42,17 @@ def _str(raw: str) -> str:
     return raw.strip()
 
 
+def _rate_limit(raw: str) -> str:
+    from limits import parse_many
+
+    text = raw.strip()
+    try:
+        parse_many(text)
+    except ValueError:
+        raise ValueError("expected a rate limit such as 120 per minute") from None
+    return text
+
+
 def _public_url(raw: str) -> str:
     url = raw.strip().rstrip("/")
     parts = urlsplit(url)
@@ -88,6 +99,8 @@ SETTINGS: tuple[Setting, ...] = (
             "How long an e-mail a sender took stays its own; one whose sender died is sent again after this."),
     Setting("RATELIMIT_STORAGE_URI", "RATELIMIT_STORAGE_URI", _str, "memory://",
             "Where rate-limit counters live; use redis://... with several web workers."),
+    Setting("API_RATE_LIMIT", "API_RATE_LIMIT", _rate_limit, "120 per minute",
+            "Requests each API token may make (e.g. 120 per minute; several limits with ;); then 429."),
     Setting("LOG_LEVEL", "LOG_LEVEL", _str, "INFO", "Python logging level."),
     Setting("TEST_DATABASE_URL", None, _str, None,
             "Tests only: run the suite on this database (e.g. PostgreSQL) instead of SQLite."),

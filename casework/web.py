@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, datetime
 from decimal import Context, Decimal
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -69,6 +69,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        from casework.api import errors as api_errors
+
+        if api_errors.in_api(request.path):  # no API route matched (404, 405): still the API's JSON
+            return api_errors.http_error(error)
         pages = {
             403: (_("Not allowed"), _("Your account cannot open this page.")),
             404: (_("Page not found"), _("The page you asked for does not exist.")),

@@ -1,6 +1,7 @@
 """The data model (SQLAlchemy 2.0 typed models); importing this package registers every table."""
 
 from casework.models.activity import CaseEvent, FormSubmission, Message, Note, Referral
+from casework.models.api import ApiToken
 from casework.models.case import Case, CaseAddress, ReferenceCounter, ReportedLoss, ReportedTransaction
 from casework.models.contacts import CaseContact
 from casework.models.enums import (
@@ -42,5 +43,5 @@ __all__ = [
     "Referral", "ReferralKind", "ReferralStatus", "Reporter", "ReportedLoss", "ReportedTransaction",
     "ReportDraft", "ReportExtras", "Resolution", "Role", "SlaClock", "SlaEvent", "StoredFile", "Transfer",
     "TransferKind", "User", "utcnow",
-    "Task", "TaskTemplateItem",
+    "Task", "TaskTemplateItem", "ApiToken",
 ]

@@ -6,12 +6,10 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, text, update
-from sqlalchemy import case as sql_case
-from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import NotFound
 
 from casework.extensions import db
-from casework.models import Case, CaseStatus, Priority, User
+from casework.models import Case, User
 from casework.services.access import Permission, require
 
 REFERENCE_PREFIX = "CW"
@@ -66,19 +64,6 @@ _NAME_CASE = (
     .where(Case.__table__.c.id == bindparam("case"))
     .values(reference=bindparam("reference"), updated_at=bindparam("now"))
 )
-
-
-_PRIORITY_ORDER = sql_case({p.value: p.rank for p in Priority}, value=Case.priority)
-
-
-def queue_for(user: User, *, include_closed: bool = False) -> list[Case]:
-    """The cases a staff member may see, most urgent first (priority, then oldest submission)."""
-    require(user, Permission.VIEW_CASES)
-    query = select(Case).options(selectinload(Case.reporter), selectinload(Case.assigned_handler))
-    if not include_closed:
-        query = query.where(Case.status != CaseStatus.CLOSED)
-    query = query.order_by(_PRIORITY_ORDER, Case.submitted_at, Case.id)
-    return list(db.session.scalars(query))
 
 
 def get_for(user: User, reference: str) -> Case:

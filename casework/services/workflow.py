@@ -61,6 +61,10 @@ class WorkflowError(ValueError):
         self.message = message
 
 
+class StaleChange(WorkflowError):
+    """The case (or referral) changed after the caller read it: nothing was changed (the API answers 409)."""
+
+
 @dataclass(frozen=True)
 class StatusOptions:
     """What the status form on the case page offers this user for this case, as plain values."""
@@ -214,7 +218,7 @@ def _status_or_none(value: CaseStatus | str) -> CaseStatus | None:
 
 
 def _stale(case: Case) -> WorkflowError:
-    return WorkflowError(_("Someone else changed this case after you opened it: it is now %(status)s. Nothing was "
+    return StaleChange(_("Someone else changed this case after you opened it: it is now %(status)s. Nothing was "
                            "changed; look at the case again before you choose.", status=case.status.title))
 
 

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -34,3 +34,14 @@ class StatusForm(FlaskForm):
     victim_summary = TextAreaField(_l("Summary for the victim (when closing)"),
                                    validators=[Optional(), Length(max=2_000)])
     confirm_open_work = BooleanField(_l("Close anyway, with what is still open"))
+
+
+class ApiTokenForm(FlaskForm):
+    """Create an API token; the name says which system uses it (checked again by api_tokens.create_token)."""
+
+    name = StringField(_l("Name of the token"), validators=[DataRequired(message=_l("Give the token a name.")),
+                                                          Length(max=100)])
+
+
+class RevokeTokenForm(FlaskForm):
+    """Revoke a token (the form carries only its CSRF token)."""

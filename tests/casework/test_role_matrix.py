@@ -10,6 +10,8 @@ victim (portal routes), and each staff role. What each actor must get follows fr
 
 - PUBLIC: everyone reaches it (a clear answer, never 401/403/500);
 - PORTAL: only the case's own victim; everyone else is sent to the portal's sign-in (/track);
+- TOKEN: the JSON API answers 401 to every actor here, signed-in staff included: only an API token opens it
+  (which role's token may do what is tested in tests/casework/test_api.py);
 - STAFF / VIEW / WORK / SUPERVISE / ADMIN: anonymous visitors and victims are sent to the staff sign-in; a
   staff member whose role lacks the permission gets 403; one who holds it gets through.
 
@@ -49,6 +51,7 @@ class Level(enum.Enum):
     WORK = "work"  # Permission.WORK_CASES
     SUPERVISE = "supervise"  # supervisors' permissions (assign, override priority, reopen, merge)
     ADMIN = "admin"  # admins only
+    TOKEN = "token"  # the JSON API: an API token is the only way in, a signed-in session or a portal link is not
 
 
 ALLOWED_ROLES = {
@@ -173,6 +176,19 @@ RULES: dict[tuple[str, str], Rule] = {
     # The dashboard.
     ("dashboard.index", "GET"): Rule(Level.VIEW, fixed("/staff/dashboard")),
     ("dashboard.figure_csv", "GET"): Rule(Level.VIEW, fixed("/staff/dashboard/losses.csv")),
+    # API tokens (the staff member's own) and the JSON API.
+    ("tokens.own", "GET"): Rule(Level.STAFF, fixed("/staff/tokens")),
+    ("tokens.create", "POST"): Rule(Level.STAFF, fixed("/staff/tokens"), lambda w: {"name": "Exchange desk"}),
+    ("tokens.revoke", "POST"): Rule(Level.STAFF, fixed("/staff/tokens/999999/revoke")),
+    ("tokens.admin_list", "GET"): Rule(Level.ADMIN, fixed("/staff/admin/tokens")),
+    ("tokens.admin_revoke", "POST"): Rule(Level.ADMIN, fixed("/staff/admin/tokens/999999/revoke")),
+    ("api-docs.openapi_json", "GET"): Rule(Level.PUBLIC, fixed("/api/v1/openapi.json")),
+    ("api.list_cases", "GET"): Rule(Level.TOKEN, fixed("/api/v1/cases")),
+    ("api.get_case", "GET"): Rule(Level.TOKEN, lambda w: f"/api/v1/cases/{w.reference}"),
+    ("api.list_referrals", "GET"): Rule(Level.TOKEN, lambda w: f"/api/v1/cases/{w.reference}/referrals"),
+    ("api.add_note", "POST"): Rule(Level.TOKEN, lambda w: f"/api/v1/cases/{w.reference}/notes"),
+    ("api.transition", "POST"): Rule(Level.TOKEN, lambda w: f"/api/v1/cases/{w.reference}/transitions"),
+    ("api.update_referral", "PATCH"): Rule(Level.TOKEN, fixed("/api/v1/referrals/1")),
     # Administration.
     ("admin.user_list", "GET"): Rule(Level.ADMIN, fixed("/staff/admin/users")),
     ("admin.task_template_list", "GET"): Rule(Level.ADMIN, fixed("/staff/admin/task-templates")),
@@ -236,6 +252,8 @@ def _expected(level: Level, actor) -> str:
         return "through"
     if level is Level.PORTAL:
         return "through" if actor == OWN_VICTIM else "portal sign-in"
+    if level is Level.TOKEN:
+        return "refused"
     if not isinstance(actor, Role):
         return "staff sign-in"
     return "through" if actor in ALLOWED_ROLES[level] else "refused"
@@ -298,12 +316,13 @@ def test_the_staff_pages_a_role_may_read_answer_200(app, world, make_user):
 
 
 def test_every_form_needs_its_csrf_token(app, world, make_user):
+    """(The JSON API takes no cookie, so it needs no CSRF token: the matrix shows a session cannot reach it.)"""
     victim, admin = (_client_for(app, actor, world, make_user) for actor in (OWN_VICTIM, Role.ADMIN))
     accepted = {}
     for endpoint, method in ROUTES:
-        if method == "GET":
-            continue
         rule = RULES[endpoint, method]
+        if method == "GET" or rule.level is Level.TOKEN:
+            continue
         client = victim if rule.level is Level.PORTAL else admin
         response = client.open(rule.url(world), method=method, data=rule.data(world))
         if response.status_code != 400:
