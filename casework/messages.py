@@ -116,6 +116,21 @@ def _referral(target: str, before: str, after: str, note: str = "", **_details: 
     return _with_reason(change, note)
 
 
+def _recovery(target: str, what: str, amount: str, **_details: Any) -> str:
+    if what == "returned":
+        return _("%(target)s returned %(amount)s", target=target, amount=amount)
+    return _("%(target)s froze %(amount)s", target=target, amount=amount)
+
+
+def _first_hour(step: str, **_details: Any) -> str:
+    steps = {
+        "queued": _("Evidence work queued at submission"),
+        "confirmed": _("Transfers matching the reported losses confirmed as the theft"),
+        "drafted": _("Freeze requests drafted for the handler to check and send"),
+    }
+    return steps.get(step, step)
+
+
 MESSAGES: dict[str, Callable[..., str]] = {
     # An evidence job's progress and failures (EvidenceJob.progress_message, .error_message).
     "job.running": lambda attempt: _("Running (attempt %(n)d)", n=attempt),
@@ -148,6 +163,10 @@ MESSAGES: dict[str, Callable[..., str]] = {
     "event.duplicate_merged": lambda duplicate, reason="", **_details: _with_reason(
         _("%(reference)s merged into this case", reference=duplicate), reason),
     "event.referral": _referral,
+    "event.attacker_added": lambda address, reason="", **_details: _with_reason(
+        _("%(address)s marked as an attacker address", address=address), reason),
+    "event.recovery": _recovery,
+    "event.first_hour": _first_hour,
 }
 
 

@@ -7,17 +7,21 @@ from casework.models.contacts import CaseContact
 from casework.models.enums import (
     AddressRole,
     CaseStatus,
+    ChannelKind,
     EscalationLevel,
     EventKind,
     IncidentType,
     JobKind,
     JobStatus,
     MessageAuthor,
+    OrganisationKind,
     OutboxStatus,
     Priority,
     RecordKind,
+    RecoveryKind,
     ReferralKind,
     ReferralStatus,
+    Requester,
     Resolution,
     Role,
     SlaEventKind,
@@ -30,6 +34,7 @@ from casework.models.intake import CaseFile, ReportDraft, ReportExtras, StoredFi
 from casework.models.labels import ANY_CHAIN, AddressLabel, TraceRun
 from casework.models.people import Reporter, User
 from casework.models.queue import Escalation, EvidenceJob, Notification, SlaClock, SlaEvent
+from casework.models.recovery import Organisation, Recovery, StaffAlert
 from casework.models.tasks import Task, TaskTemplateItem
 from casework.models.types import utcnow
 
@@ -44,4 +49,5 @@ __all__ = [
     "ReportDraft", "ReportExtras", "Resolution", "Role", "SlaClock", "SlaEvent", "StoredFile", "Transfer",
     "TransferKind", "User", "utcnow",
     "Task", "TaskTemplateItem", "ApiToken",
+    "ChannelKind", "Organisation", "OrganisationKind", "Recovery", "RecoveryKind", "Requester", "StaffAlert",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.extensions import db
@@ -17,6 +17,7 @@ from casework.models.types import UInt256, UTCDateTime, enum_column, utcnow
 if TYPE_CHECKING:
     from casework.models.case import Case
     from casework.models.people import User
+    from casework.models.recovery import Organisation, Recovery
 
 
 class CaseEvent(db.Model):
@@ -188,5 +189,18 @@ class Referral(db.Model):
     follow_up_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The directory entry it is aimed at (None until one is known, e.g. an exchange the directory lacks).
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"),
+                                                        index=True)
+    # A courtesy hold's deadline: the police report must reach the target by then or the hold lapses.
+    police_report_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # What is (to be) sent: the drafted request, where it went, and whether it carries the victim's personal data
+    # (only with their consent for that kind of target).
+    draft_subject: Mapped[str | None] = mapped_column(String(300))
+    draft_body: Mapped[str | None] = mapped_column(Text)
+    sent_to: Mapped[str | None] = mapped_column(String(500))
+    personal_data_shared: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     case: Mapped[Case] = relationship(back_populates="referrals")
+    organisation: Mapped[Organisation | None] = relationship()
+    recoveries: Mapped[list[Recovery]] = relationship(back_populates="referral", order_by="Recovery.id")

@@ -119,7 +119,47 @@ class ReferralStatus(TitledEnum):
     ACKNOWLEDGED = "acknowledged", _l("Acknowledged")
     FROZEN = "frozen", _l("Funds frozen")
     DECLINED = "declined", _l("Declined")
+    RETURNED = "returned", _l("Funds returned")
     CLOSED = "closed", _l("Closed")
+
+
+class OrganisationKind(TitledEnum):
+    """What an entry of the directory of organisations is."""
+
+    EXCHANGE = "exchange", _l("Exchange")
+    STABLECOIN_ISSUER = "stablecoin_issuer", _l("Stablecoin issuer")
+    WALLET_MAKER = "wallet_maker", _l("Wallet maker")
+    CONSUMER_AGENCY = "consumer_agency", _l("Consumer-protection agency")
+    POLICE = "police", _l("Police")
+    REGULATOR = "regulator", _l("Financial regulator")
+    LAWYER = "lawyer", _l("Lawyer")
+
+
+class Requester(TitledEnum):
+    """Who an organisation acts for: whose request makes it freeze or answer."""
+
+    VICTIM = "victim", _l("The victim (or someone acting for them)")
+    POLICE = "police", _l("Only the police, through their law-enforcement channel")
+    COURT_ORDER = "court_order", _l("Only with a court order")
+    NOBODY = "nobody", _l("Nobody: it cannot freeze funds")
+
+
+class ChannelKind(TitledEnum):
+    """How a request reaches an organisation."""
+
+    EMAIL = "email", _l("E-mail")
+    WEB_FORM = "web_form", _l("Web form")
+    PORTAL = "portal", _l("Law-enforcement portal")
+    PHONE = "phone", _l("Telephone")
+    IN_PERSON = "in_person", _l("In person")
+    NONE = "none", _l("No channel")
+
+
+class RecoveryKind(TitledEnum):
+    """What a target did with stolen funds: froze them (held) or returned them to the victim."""
+
+    FROZEN = "frozen", _l("Frozen")
+    RETURNED = "returned", _l("Returned")
 
 
 class JobStatus(TitledEnum):
@@ -243,3 +283,7 @@ class EventKind(TextEnum):
     DUPLICATE_MERGED = "duplicate_merged", _l("Duplicate case merged into this one"), None, None, (
         "event.duplicate_merged")
     REFERRAL = "referral", _l("Referral updated"), None, None, "event.referral"
+    ATTACKER_ADDED = "attacker_added", _l("Attacker address added"), None, None, "event.attacker_added"
+    RECOVERY = "recovery", _l("Funds frozen or returned"), _l(
+        "Part of the stolen funds was frozen or returned: what we found shows the amounts."), None, "event.recovery"
+    FIRST_HOUR = "first_hour", _l("Automatic evidence work"), None, None, "event.first_hour"

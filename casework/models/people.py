@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.extensions import db
@@ -32,6 +32,8 @@ class User(UserMixin, db.Model):
     preferred_language: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # On duty: told (in the console and by e-mail) about urgent news on cases nobody is assigned to.
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sessions of deactivated staff

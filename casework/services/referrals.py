@@ -106,3 +106,29 @@ def update_referral(user: User, referral: Referral, status: ReferralStatus | str
 def _stale(referral: Referral) -> StaleChange:
     return StaleChange(_("Someone else changed this referral after you read it: it is now %(status)s. Nothing was "
                          "changed.", status=referral.status.title))
+
+
+def draft_proposed(case, *, actor: User | None = None) -> list[Referral]:
+    """Draft every referral the trace only proposed, for the route the directory gives its target; returns the
+    referrals drafted now. A target the directory marks as unable to act gets nothing drafted. actor None: the
+    first-hour work (no person), otherwise a handler. The caller commits.
+
+    Groundwork: the full drafting (the request's text, the courtesy hold's deadline, consent) is built in
+    casework.services.referrals by the referrals work; callers depend only on this signature.
+    """
+    from casework.services import directory
+
+    if actor is not None:
+        require(actor, Permission.WORK_CASES)
+    drafted = []
+    for referral in db.session.scalars(select(Referral).where(Referral.case_id == case.id,
+                                                              Referral.status == R.PROPOSED).order_by(Referral.id)):
+        organisation = referral.organisation or directory.organisation_for_name(referral.target_name)
+        if organisation is None or not directory.route_for(organisation).can_act:
+            continue
+        referral.organisation = organisation
+        referral.status = R.DRAFTED
+        CaseEvent.record(case, actor, EventKind.REFERRAL, target=referral.target_name, before=R.PROPOSED,
+                         after=R.DRAFTED, note="")
+        drafted.append(referral)
+    return drafted
