@@ -34,12 +34,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)
 
 from flask import Flask  # noqa: E402
-from sqlalchemy import create_engine, event, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import event, text  # noqa: E402
 
+from bench.apps import postgres_app  # noqa: E402
 from bench.results import write_section  # noqa: E402
 
-DATABASE_URL = os.environ.get("CASEWORK_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/casework_bench")
 SIZES = {"small": 1_000, "large": 100_000}
 ROUNDS = 5
 REQUESTS = 20
@@ -63,29 +62,6 @@ INCIDENTS = ["approval_phishing"] * 30 + ["leaked_secret"] * 15 + ["fake_support
     ["fake_wallet"] * 8 + ["sim_swap"] * 4 + ["account_takeover"] * 5 + ["other"] * 3
 RESOLUTIONS = ["recovered", "partially_recovered", "unrecoverable", "unrecoverable", "withdrawn"]
 CHAINS = [[1]] * 80 + [[56]] * 10 + [[137]] * 5 + [[1, 56]] * 5
-
-
-def _postgres_app(schema: str) -> Flask:
-    from casework import create_app
-    from casework.config import normalise_database_url
-
-    url = normalise_database_url(DATABASE_URL)
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        if not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}):
-            connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        # Once per database, in public: both schemas' migrations then find it (CREATE EXTENSION IF NOT EXISTS).
-        connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    # public on the search path for pg_trgm's operator classes.
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False,
-                       "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema},public"}}})
 
 
 def _hex(rng: random.Random, length: int) -> str:
@@ -232,7 +208,7 @@ def explain(app: Flask, client, url: str) -> list[str]:
 
 
 def main() -> int:
-    apps = {size: _postgres_app(f"console_{size}") for size in SIZES}
+    apps = {size: postgres_app(f"console_{size}", RATELIMIT_ENABLED=False, WTF_CSRF_ENABLED=False) for size in SIZES}
     probes = {}
     for size, app in apps.items():
         started = time.perf_counter()

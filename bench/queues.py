@@ -31,12 +31,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)
 
 from flask import Flask  # noqa: E402
-from sqlalchemy import create_engine, event, insert, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import event, insert, text  # noqa: E402
 
+from bench.apps import postgres_app, sqlite_app  # noqa: E402
 from bench.results import write_section  # noqa: E402
 
-DATABASE_URL = os.environ.get("CASEWORK_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/casework_bench")
 SIZES = {"small": 1_000, "large": 100_000}
 TO_DO = 50  # rows of each queue still to do, none of them due
 ROUNDS = 6
@@ -46,32 +45,6 @@ MAX_RATIO = 1.5
 INDEXES = {"outbox": "ix_notifications_pending", "jobs": "ix_evidence_jobs_to_do"}
 OLD_INDEXES = {"outbox": ("notifications", "ix_notifications_next_attempt_at"),
                "jobs": ("evidence_jobs", "ix_evidence_jobs_next_attempt_at")}
-
-
-def _postgres_app(schema: str) -> Flask:
-    from casework import create_app
-    from casework.config import normalise_database_url
-
-    url = normalise_database_url(DATABASE_URL)
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        if not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}):
-            connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    return create_app({"SQLALCHEMY_DATABASE_URI": url,
-                       "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema}"}}})
-
-
-def _sqlite_app(directory: str, name: str) -> Flask:
-    from casework import create_app
-
-    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory}/{name}.sqlite3"})
 
 
 def fill(app: Flask, finished: int) -> None:
@@ -227,8 +200,8 @@ def main() -> int:
     plans: list[str] = []
     with tempfile.TemporaryDirectory() as directory:
         for name, apps in (
-            ("SQLite", {size: _sqlite_app(directory, size) for size in SIZES}),
-            ("PostgreSQL", {size: _postgres_app(f"queues_{size}") for size in SIZES}),
+            ("SQLite", {size: sqlite_app(directory, size) for size in SIZES}),
+            ("PostgreSQL", {size: postgres_app(f"queues_{size}") for size in SIZES}),
         ):
             backend_rows, backend_checks, backend_plans = run_backend(name, apps)
             rows += backend_rows
