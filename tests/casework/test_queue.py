@@ -273,6 +273,21 @@ def test_the_page_keeps_the_filters_in_its_links(client, login, handler):
     assert "priority=high" in csv_link and "&amp;page=" not in csv_link and not csv_link.startswith("page=")
 
 
+def test_the_filters_beyond_search_stay_folded_until_one_is_in_use(client, login, handler):
+    """On a phone the filter form would fill the screen: the filters beyond search and order are folded, and open
+    (saying how many are in use) while one narrows the list; a search alone leaves them folded."""
+    _file(name="Li Wei")
+    login(handler)
+    for url in ("/staff/cases", "/staff/cases?q=Li&sort=newest",
+                "/staff/cases?q=&priority=&incident=&chain=&handler=&from=&to=&sort=urgency"):
+        body = client.get(url).get_data(as_text=True)
+        assert '<details class="queue-more">' in body, url
+        assert "in use)" not in body
+    body = client.get("/staff/cases?priority=high&unassigned=1&chain=").get_data(as_text=True)
+    assert '<details class="queue-more" open>' in body
+    assert "More filters (2 in use)" in body
+
+
 def test_an_empty_result_says_so_and_offers_to_clear_the_filters(client, login, handler):
     _file(name="Li Wei")
     login(handler)
