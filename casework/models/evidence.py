@@ -96,6 +96,8 @@ class FlowEdge(db.Model):
     """One traced hop of the fund-flow graph of a case."""
 
     __tablename__ = "flow_edges"
+    # Linked cases: whose trace reached this address (services.linked).
+    __table_args__ = (Index("ix_flow_edges_chain_to", "chain_id", "to_address"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

@@ -5,6 +5,7 @@ Every lookup is by index and bounded by the case's own rows, so its cost follows
 - an attacker address of this case (case_addresses.address is indexed), also named as attacker by the other case,
   on the same chain;
 - an address this case's trace reached (flow_edges of this case), named as attacker by another case;
+- an attacker address of this case that another case's trace reached (flow_edges indexed on chain and recipient);
 - a normalised scammer contact (case_contacts, indexed on kind and value; see forms.contacts).
 """
 
@@ -83,6 +84,22 @@ def _by_address(case: Case, keys: set[tuple[int, str]]) -> list[tuple[int, int, 
     ))
 
 
+def _reached_by_others(case: Case, keys: set[tuple[int, str]]) -> list[tuple[int, int, str]]:
+    """(case id, chain id, address) of other cases whose trace reached one of keys (this case's attackers)."""
+    if not keys:
+        return []
+    # Traces store recipients checksummed; older rows may hold them in lower case.
+    wanted = or_(*(and_(FlowEdge.chain_id == chain_id, FlowEdge.to_address.in_((address, address.lower())))
+                   for chain_id, address in keys))
+    return [
+        (case_id, chain_id, normalize_evm_address(address))
+        for case_id, chain_id, address in db.session.execute(
+            select(FlowEdge.case_id, FlowEdge.chain_id, FlowEdge.to_address)
+            .where(wanted, FlowEdge.case_id != case.id).distinct().limit(MAX_LINKED * 4)
+        )
+    ]
+
+
 def _by_contact(case: Case) -> list[tuple[int, str, str]]:
     """(case id, kind, value) of other cases sharing a normalised scammer contact with case."""
     own = select(CaseContact.kind, CaseContact.value).where(CaseContact.case_id == case.id).limit(200)
@@ -107,6 +124,9 @@ def linked_cases(user: User, case: Case) -> list[LinkedCase]:
         shares.setdefault(case_id, []).append(_("attacker address %(address)s", address=address))
     for case_id, _chain, address in _by_address(case, _traced_keys(case, attackers)):
         shares.setdefault(case_id, []).append(_("attacker address %(address)s, reached by this case's trace",
+                                                address=address))
+    for case_id, _chain, address in _reached_by_others(case, attackers):
+        shares.setdefault(case_id, []).append(_("attacker address %(address)s, reached by that case's trace",
                                                 address=address))
     for case_id, kind, value in _by_contact(case):
         shares.setdefault(case_id, []).append(str(CONTACT_WORDS[kind]) % {"value": value})

@@ -69,6 +69,20 @@ def test_an_address_the_trace_reached_links_to_the_case_that_names_it_attacker(a
         named.reference: [f"attacker address {OTHER_ATTACKER}, reached by this case's trace"]}
 
 
+@pytest.mark.parametrize("stored", [OTHER_ATTACKER, OTHER_ATTACKER.lower()])
+def test_a_case_whose_attacker_another_case_traced_to_is_linked_to_it_too(app, make_case, handler, stored):
+    """The link holds from both ends: the case naming the attacker also sees the case whose trace reached it."""
+    traced = make_case()
+    named = file_report(attacker=OTHER_ATTACKER)
+    db.session.add(FlowEdge(case_id=traced.case_id, chain_id=1, hop=1, from_address=ATTACKER, to_address=stored,
+                            amount_raw=10, tx_hash="0x" + "ef" * 32, block_time=utcnow()))
+    db.session.add(FlowEdge(case_id=traced.case_id, chain_id=56, hop=1, from_address=ATTACKER,
+                            to_address=OTHER_ATTACKER, amount_raw=10, tx_hash="0x" + "ee" * 32, block_time=utcnow()))
+    db.session.commit()
+    assert links_of(handler, named) == {
+        traced.reference: [f"attacker address {OTHER_ATTACKER}, reached by that case's trace"]}
+
+
 @pytest.mark.parametrize(("kind", "given", "other", "shown"), [
     ("websites", "https://www.Fake-Airdrop.com/", "fake-airdrop.com", "website fake-airdrop.com"),
     ("phones", "+86 138-0013-8000", "0086 13800138000", "phone 8613800138000"),
