@@ -49,7 +49,7 @@ from casework.extensions import db
 from casework.messages import Message, say
 from casework.models import Case, EvidenceJob, JobKind, JobStatus, Priority, ReportedTransaction, User, utcnow
 from casework.models.queue import JOBS_TO_DO
-from casework.services import chains, tracing
+from casework.services import chains, search_index, tracing
 from casework.services import evidence as evidence_service
 from casework.services.access import Permission, require
 from evidence.capture import capture_transactions
@@ -347,6 +347,7 @@ def _attempt(claim: Claim) -> Message | None:
         case_row = db.session.get(Case, case_id)
         actor = db.session.get(User, actor_id) if actor_id else None
         result = handler.store(case_row, plan, fetched, actor)
+        search_index.refresh(case_id)  # the queue's search finds what the job found (hashes, addresses)
         _write_claimed(claim, status=JobStatus.DONE, progress_message=result, progress_text="", error_message=None,
                        error_text=None, finished_at=utcnow(), locked_until=None)
         db.session.commit()

@@ -113,8 +113,13 @@ def document_from_rows(connection: Connection, case_id: int) -> str:
         text("SELECT name, email, phone FROM reporters WHERE case_id = :case"), params).first()
     addresses = connection.execute(
         text("SELECT address FROM case_addresses WHERE case_id = :case ORDER BY id"), params).scalars()
-    hashes = connection.execute(
-        text("SELECT tx_hash FROM reported_transactions WHERE case_id = :case ORDER BY id"), params).scalars()
+    # What the victim reported, then what capture, discovery and tracing found (each hash once).
+    hashes = connection.execute(text(
+        "SELECT tx_hash FROM (SELECT tx_hash, MIN(n) AS n FROM ("
+        " SELECT tx_hash, id AS n FROM reported_transactions WHERE case_id = :case"
+        " UNION ALL SELECT tx_hash, 1000000000 + id FROM transfers WHERE case_id = :case"
+        " UNION ALL SELECT tx_hash, 2000000000 + id FROM flow_edges WHERE case_id = :case"
+        ") AS found GROUP BY tx_hash) AS first ORDER BY n"), params).scalars()
     contacts = connection.execute(
         select(literal_column("scammer_contacts", type_=JSON)).select_from(table("report_extras"))
         .where(literal_column("case_id") == case_id)).scalar()

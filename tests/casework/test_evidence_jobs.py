@@ -548,3 +548,22 @@ def test_schedulers_claiming_at_once_never_take_the_same_job(app, make_case):
     assert sorted(taken) == sorted(set(taken)) and len(taken) == 3, claimed
     db.session.expire_all()
     assert [job.attempts for job in db.session.scalars(select(EvidenceJob))] == [1, 1, 1]
+
+
+def test_what_a_trace_found_is_found_by_the_queue_search(app, make_user, phishing_case, staged_thefts):
+    """A handler who searches for a hop's transaction or the deposit address the trace reached finds the case."""
+    from casework.services import queue
+
+    theft = staged_thefts.theft(staging.APPROVAL_PHISHING)
+    handler = make_user(Role.HANDLER)
+    hop, deposit = theft.step("hop_2").tx_hash, theft.address_of("exchange_deposit")
+
+    def found(text: str) -> list[str]:
+        return [line.reference for line in queue.find_cases(handler, queue.QueueQuery(q=text)).lines]
+
+    assert found(hop) == [] and found(deposit) == []
+    jobs.queue_trace(phishing_case, staged_thefts.chain_id, depth=4, breadth=5, actor=None)
+    db.session.commit()
+    jobs.run_due_jobs()
+    assert found(hop) == [phishing_case.reference]
+    assert found(deposit[:12]) == [phishing_case.reference]
