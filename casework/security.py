@@ -59,12 +59,41 @@ class PrivateLinkFilter(logging.Filter):
         return True
 
 
+class DatabaseDetailFilter(logging.Filter):
+    """Blank the row values a database puts in its error details: PostgreSQL names the duplicate key's value
+    ("Key (email)=(...) already exists") and a refused row's columns ("Failing row contains (...)"), so a
+    traceback of a failed write would carry a victim's e-mail or name. (SQLAlchemy's own rendering of the bound
+    values is off: hide_parameters, see create_app.) Set on handlers, so it sees every record they print,
+    tracebacks included."""
+
+    _DETAILS = re.compile(r"(Key \([^)]*\)=\().*?(\) (?:already exists|is not present))|(Failing row contains \().*\)")
+
+    def _redact(self, text: str) -> str:
+        return self._DETAILS.sub(lambda m: f"{m.group(1)}[hidden]{m.group(2)}" if m.group(1)
+                                 else f"{m.group(3)}[hidden])", text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "Key (" in message or "Failing row" in message:
+            record.msg, record.args = self._redact(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text and ("Key (" in record.exc_text or "Failing row" in record.exc_text):
+            record.exc_text = self._redact(record.exc_text)
+        return True
+
+
 def install_log_filter() -> None:
-    """Put the filter on the loggers that print request paths (once per process)."""
+    """Put the filters where they see what is printed (once per process): the private-link filter on the loggers
+    that print request paths, the database-detail filter on every handler of the root and gunicorn loggers."""
     for name in ("werkzeug", "gunicorn.access", "gunicorn.error"):
         logger = logging.getLogger(name)
         if not any(isinstance(existing, PrivateLinkFilter) for existing in logger.filters):
             logger.addFilter(PrivateLinkFilter())
+    for name in (None, "gunicorn.error"):
+        for handler in logging.getLogger(name).handlers:
+            if not any(isinstance(existing, DatabaseDetailFilter) for existing in handler.filters):
+                handler.addFilter(DatabaseDetailFilter())
 
 
 def init_app(app: Flask) -> None:
