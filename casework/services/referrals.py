@@ -28,6 +28,7 @@ ALLOWED_MOVES: dict[ReferralStatus, frozenset[ReferralStatus]] = {
     R.ACKNOWLEDGED: frozenset({R.FROZEN, R.DECLINED, R.CLOSED}),
     R.FROZEN: frozenset({R.CLOSED}),
     R.DECLINED: frozenset({R.SENT, R.CLOSED}),
+    R.RETURNED: frozenset({R.CLOSED}),
     R.CLOSED: frozenset(),
 }
 NOTE_MAX_CHARS = 2_000
