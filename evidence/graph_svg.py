@@ -152,6 +152,15 @@ def _wrap(text: str, size: float, width: float, *, bold: bool = False, lines: in
     return result
 
 
+def _lines(x: int, y: int, lines: list[str], attributes: str) -> str:
+    """One text on one or more lines (a <tspan> per line), so that a reader takes the lines as one text."""
+    if len(lines) == 1:
+        return f'<text x="{x}" y="{y}" {attributes}>{_text(lines[0])}</text>'
+    spans = "".join(f'<tspan x="{x}" y="{y + index * LINE_HEIGHT}">{_text(line)}</tspan>'
+                    for index, line in enumerate(lines))
+    return f"<text {attributes}>{spans}</text>"
+
+
 def _colour_key(node: FlowNode) -> str | None:
     if node.role == "exchange_deposit":
         return "exchange_deposit"
@@ -310,12 +319,9 @@ def _box(node: FlowNode, x: int, y: int, words: SvgWords, *, continued: bool, hr
         f'<rect x="{x}" y="{y}" width="{BOX_WIDTH}" height="{BOX_HEIGHT}" rx="6" fill="{fill}" '
         f'stroke="{stroke}" stroke-width="{width}"{dash}/>',
     ]
-    drawn += [f'<text x="{x + PADDING}" y="{first + index * LINE_HEIGHT}" font-size="{NAME_SIZE}" '
-              f'font-weight="600">{_text(line)}</text>' for index, line in enumerate(lines)]
-    first += LINE_HEIGHT * len(lines)
-    drawn += [f'<text x="{x + PADDING}" y="{first + index * LINE_HEIGHT}" font-size="{SMALL_SIZE}" '
-              f'fill="#374151">{_text(line)}</text>' for index, line in enumerate(details)]
-    drawn.append("</g>")
+    below = first + LINE_HEIGHT * len(lines)
+    drawn += [_lines(x + PADDING, first, lines, f'font-size="{NAME_SIZE}" font-weight="600"'),
+              _lines(x + PADDING, below, details, f'font-size="{SMALL_SIZE}" fill="#374151"'), "</g>"]
     if href is None:
         return drawn
     link = _text(href)
@@ -348,7 +354,8 @@ def _arrow(start: tuple[int, int, int], end: tuple[int, int, int], lines: list[s
     (x1, y1, leaving), (x2, y2, entering) = start, end
     bend = max(abs(x2 - x1) // 2, 60)
     path = f"M{x1},{y1} C{x1 + leaving * bend},{y1} {x2 - entering * bend},{y2} {x2},{y2}"
-    shown = [piece for line in lines for piece in _wrap(line, SMALL_SIZE, LABEL_WIDTH - PADDING)]
+    wrapped = [_wrap(line, SMALL_SIZE, LABEL_WIDTH - PADDING) for line in lines]
+    shown = [piece for pieces in wrapped for piece in pieces]
     label_width = min(LABEL_WIDTH, int(max(text_width(line, SMALL_SIZE) for line in shown)) + PADDING + 1)
     label_height = LINE_HEIGHT * len(shown) + 2
     left = x2 - label_width - 14 if entering > 0 else x2 + 14
@@ -359,9 +366,10 @@ def _arrow(start: tuple[int, int, int], end: tuple[int, int, int], lines: list[s
         f'<rect x="{left}" y="{top}" width="{label_width}" height="{label_height}" rx="3" fill="#ffffff" '
         'fill-opacity="0.92" stroke="#d1d5db" stroke-width="0.5"/>',
     ]
-    for index, line in enumerate(shown):
-        parts.append(f'<text x="{left + label_width // 2}" y="{top + 13 + LINE_HEIGHT * index}" '
-                     f'font-size="{SMALL_SIZE}" text-anchor="middle">{_text(line)}</text>')
+    y = top + 13
+    for pieces in wrapped:
+        parts.append(_lines(left + label_width // 2, y, pieces, f'font-size="{SMALL_SIZE}" text-anchor="middle"'))
+        y += LINE_HEIGHT * len(pieces)
     return [*parts, "</g>"]
 
 

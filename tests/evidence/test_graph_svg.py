@@ -64,15 +64,21 @@ def small_graph(label: str = "Harbour Exchange: Hot Wallet 1", symbol: str = "US
 
 def box_texts(root: ElementTree.Element) -> list[str]:
     """The words in each box, its lines joined by spaces."""
-    return [" ".join(text.text or "" for text in group.iter(f"{SVG}text"))
+    return [" ".join(line for text in group.iter(f"{SVG}text") for line, *_ in lines_of(text))
             for group in root.iter(f"{SVG}g") if "node" in (group.get("class") or "").split()]
+
+
+def lines_of(text: ElementTree.Element) -> list[tuple[str, int, int]]:
+    """The lines of an SVG text (its tspans, or itself), each with its x and y."""
+    spans = list(text.iter(f"{SVG}tspan")) or [text]
+    return [(span.text or "", int(span.get("x")), int(span.get("y"))) for span in spans]
 
 
 def test_the_picture_is_well_formed_svg_with_amounts_on_the_edges() -> None:
     svg = render_flow_svg(small_graph())
     root = parse_svg(svg)
     assert root.tag == f"{SVG}svg"
-    texts = [element.text for element in root.iter(f"{SVG}text")]
+    texts = [" ".join(line for line, *_ in lines_of(element)) for element in root.iter(f"{SVG}text")]
     assert "25,000 USDT" in texts and "0.3 ETH" in texts
     assert "25,000 USDT (2 tx)" in texts
     boxes = box_texts(root)
@@ -191,13 +197,14 @@ def test_long_names_stay_inside_their_boxes_with_the_full_name_in_the_tooltip(na
     checked = 0
     for rect, lines in text_boxes(root):
         left, top = int(rect.get("x")), int(rect.get("y"))
-        for line in lines:
-            size, bold = int(line.get("font-size")), line.get("font-weight") == "600"
+        for text in lines:
+            size, bold = int(text.get("font-size")), text.get("font-weight") == "600"
             assert size >= 11
-            assert int(line.get("x")) - left >= PADDING
-            assert int(line.get("x")) + drawn_width(line.text, size, bold) <= left + BOX_WIDTH - PADDING / 2, line.text
-            assert top + size <= int(line.get("y")) <= top + BOX_HEIGHT - 4
-            checked += 1
+            for line, x, y in lines_of(text):
+                assert x - left >= PADDING
+                assert x + drawn_width(line, size, bold) <= left + BOX_WIDTH - PADDING / 2, line
+                assert top + size <= y <= top + BOX_HEIGHT - 4
+                checked += 1
     assert checked >= 8
     tooltips = [group.find(f"{SVG}title").text for group in root.iter(f"{SVG}g")
                 if "node" in (group.get("class") or "").split()]
@@ -245,12 +252,12 @@ def test_amounts_sit_in_the_gap_before_their_box_without_covering_each_other() -
         for box in boxes:
             bx, by = int(box.get("x")), int(box.get("y"))
             assert x + w <= bx or bx + BOX_WIDTH <= x or y + h <= by or by + BOX_HEIGHT <= y
-    texts = [text.text for group in root.iter(f"{SVG}g") if group.get("class") == "amounts"
-             for text in group.iter(f"{SVG}text")]
-    assert "123,456,789,123.45679" in texts and "USDT (2 tx)" in texts  # a long amount is wrapped, not cut
+    texts = [[line for line, *_ in lines_of(text)] for group in root.iter(f"{SVG}g")
+             if group.get("class") == "amounts" for text in group.iter(f"{SVG}text")]
+    assert ["123,456,789,123.45679", "USDT (2 tx)"] in texts  # a long amount is wrapped, not cut
     for text in root.iter(f"{SVG}text"):
         if text.get("text-anchor") == "middle":
-            assert drawn_width(text.text, 11, False) <= COLUMN_GAP - 28 - PADDING / 2
+            assert all(drawn_width(line, 11, False) <= COLUMN_GAP - 28 - PADDING / 2 for line, *_ in lines_of(text))
 
 
 def test_boxes_link_where_the_caller_says_and_only_there() -> None:
