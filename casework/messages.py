@@ -146,8 +146,10 @@ MESSAGES: dict[str, Callable[..., str]] = {
     "discovery.done": lambda found: ngettext(
         "%(num)d outgoing transfer or approval found: confirm whether it is the theft.",
         "%(num)d outgoing transfers and approvals found: confirm which are the theft.", found),
-    "trace.none": lambda chain: _("No attacker address on %(chain)s to trace from: confirm the theft or add one "
-                                  "first.", chain=chain),
+    "trace.none": lambda chain: _("No attacker address on %(chain)s to trace from. Mark the transfer that took the "
+                                  "funds as part of the theft (under “Value movements”: capture the reported "
+                                  "transactions or discover outgoing transfers first), or add an attacker address "
+                                  "with a reason (“Add an attacker address”), then trace again.", chain=chain),
     "trace.done": _traced,
     # Staff summaries of audit events, from the event's data (EventKind.staff_summary names them).
     "event.evidence": _recorded,

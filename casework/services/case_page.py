@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from eth_utils import to_checksum_address
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
@@ -102,6 +104,7 @@ class CaseActions:
     discover: bool
     trace: bool
     confirm_theft: bool
+    add_attacker: bool
 
     @property
     def run_evidence(self) -> bool:
@@ -122,6 +125,7 @@ class AddressLine:
     address: str
     chain: str
     label: str
+    anchor: str  # the id of its row, which the fund-flow graph links to
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,7 @@ class TransferLine:
     to_address: str
     tx_hash: str
     reported: bool
+    confirmed: bool
     can_confirm: bool
 
 
@@ -182,6 +187,11 @@ class EvidenceSection:
     latest_chain_hash: str | None
     referrals: list[ReferralLine]
     trace_run_id: int | None
+    graph_svg: Markup | None
+    trace_chain_id: int | None
+    trace_depth: int
+    trace_breadth: int
+    has_attacker_address: bool
     elsewhere: dict[str, list[str]]
     jobs: list[JobLine]
     transfers: list[TransferLine]
@@ -241,26 +251,61 @@ def _amount(raw: int, decimals: int | None, symbol: str | None) -> str:
     return f"{number} {symbol}" if symbol else number
 
 
-def _transfer_line(transfer: Transfer, victims: set[str], reported: set[str]) -> TransferLine:
+def _transfer_line(transfer: Transfer, victims: set[tuple[int, str]], reported: set[str],
+                   confirmed: set[int]) -> TransferLine:
+    """A value movement. One that left a victim address can be marked as part of the theft until it is, and so can
+    any of a reported transaction when the victim gave no address on its chain."""
     if transfer.kind is TransferKind.APPROVAL and transfer.amount_raw == UNLIMITED_ALLOWANCE:
         amount = f"{_('unlimited')} {transfer.symbol or ''}".strip()
     else:
         amount = _amount(transfer.amount_raw, transfer.decimals, transfer.symbol)
     is_reported = transfer.tx_hash in reported
+    is_confirmed = transfer.id in confirmed
+    from_victim = (transfer.chain_id, transfer.from_address) in victims
+    unknown_victim = is_reported and not any(chain_id == transfer.chain_id for chain_id, _ in victims)
     return TransferLine(
         id=transfer.id, block_time=transfer.block_time, kind=transfer.kind.title, failed=transfer.tx_status == 0,
         pattern=transfer.pattern.title if transfer.pattern else None,
         approval_tx_hash=transfer.approval_tx_hash if transfer.pattern else None, amount=amount,
         from_address=transfer.from_address, to_address=transfer.to_address, tx_hash=transfer.tx_hash,
-        reported=is_reported, can_confirm=transfer.from_address in victims and not is_reported,
+        reported=is_reported, confirmed=is_confirmed,
+        can_confirm=not is_confirmed and (from_victim or unknown_victim),
     )
+
+
+def address_anchor(chain_id: int, address: str) -> str:
+    """The id of a case address's row on the case page, which the fund-flow graph's boxes link to."""
+    return f"address-{chain_id}-{address.lower()}"
+
+
+def _graph_svg(case: Case, run: TraceRun, page_url: str = "") -> str:
+    """A trace run's drawing: each box links to its address's row on the case page (page_url#anchor), or to the
+    chain's explorer for an address the case does not hold."""
+    held = {a.address.lower() for a in case.addresses if a.chain_id == run.chain_id}
+    chain = chains.registry().get(run.chain_id) if run.chain_id in chains.registry() else None
+
+    def href(address: str) -> str | None:
+        if address.lower() in held:
+            return f"{page_url}#{address_anchor(run.chain_id, address)}"
+        link = chain.explorer_address(to_checksum_address(address)) if chain else None
+        return link if link and link.startswith(("https://", "http://")) else None
+
+    title = f"{case.reference} · {chains.chain_name(run.chain_id)}"
+    return render_flow_svg(FlowGraph.from_dict(run.graph), title=title, words=_graph_words(), href=href)
+
+
+def _trace_chain(case: Case, named: set[int]) -> int | None:
+    """The chain the Trace form offers first: one with an attacker address, else the one the victim named."""
+    attacked = sorted({a.chain_id for a in case.addresses if a.role is AddressRole.ATTACKER})
+    return next(iter(attacked or sorted(named)), None)
 
 
 def _evidence(case: Case) -> EvidenceSection:
     head = evidence_service.last_record(case)
     trace_run = tracing.latest_trace(case)
     reported = {tx.tx_hash for tx in case.transactions}
-    victims = {a.address for a in case.addresses if a.role is AddressRole.VICTIM}
+    victims = {(a.chain_id, a.address) for a in case.addresses if a.role is AddressRole.VICTIM}
+    confirmed = {e.data.get("transfer_id") for e in case.events if e.action is EventKind.THEFT_CONFIRMED and e.data}
     named = set(case.chain_ids)
     return EvidenceSection(
         chains=[ChainChoice(c.chain_id, c.name, c.chain_id in named) for c in chains.registry()],
@@ -277,12 +322,18 @@ def _evidence(case: Case) -> EvidenceSection:
             for r in case.referrals
         ],
         trace_run_id=trace_run.id if trace_run else None,
+        # render_flow_svg escapes every text it draws and checks every link, so its SVG goes into the page as it is.
+        graph_svg=Markup(_graph_svg(case, trace_run)) if trace_run else None,  # noqa: S704
+        trace_chain_id=_trace_chain(case, named),
+        trace_depth=tracing.DEFAULT_DEPTH,
+        trace_breadth=tracing.DEFAULT_BREADTH,
+        has_attacker_address=any(a.role is AddressRole.ATTACKER for a in case.addresses),
         elsewhere=labels.other_cases(case),
         jobs=[
             JobLine(job.id, job.kind.title, job.status.title, job.progress, job.last_error)
             for job in jobs.jobs_for(case)
         ],
-        transfers=[_transfer_line(t, victims, reported) for t in evidence_service.transfers_for(case)],
+        transfers=[_transfer_line(t, victims, reported, confirmed) for t in evidence_service.transfers_for(case)],
     )
 
 
@@ -292,7 +343,8 @@ def _staff_name(user: User | None) -> str:
 
 def _actions(user: User) -> CaseActions:
     works = can(user, Permission.WORK_CASES)
-    return CaseActions(reply=works, add_note=works, capture=works, discover=works, trace=works, confirm_theft=works)
+    return CaseActions(reply=works, add_note=works, capture=works, discover=works, trace=works, confirm_theft=works,
+                       add_attacker=works)
 
 
 def _victim(case: Case) -> VictimFacts | None:
@@ -366,7 +418,9 @@ def case_page(user: User, reference: str) -> CasePage:
             for loss in case.losses
         ],
         addresses=[
-            AddressLine(a.role.title, a.address, chains.chain_name(a.chain_id), a.label or "") for a in case.addresses
+            AddressLine(a.role.title, a.address, chains.chain_name(a.chain_id), a.label or "",
+                        address_anchor(a.chain_id, a.address))
+            for a in case.addresses
         ],
         transactions=[
             TransactionLine(tx.tx_hash, chains.chain_name(tx.chain_id), tracing.note_words(tx.note) or None)
@@ -391,14 +445,14 @@ def case_page(user: User, reference: str) -> CasePage:
     )
 
 
-def flow_graph_svg(user: User, reference: str, run_id: int) -> str:
-    """The SVG of one trace run of the case, for a user who may see the case; NotFound for another case's run."""
+def flow_graph_svg(user: User, reference: str, run_id: int, *, page_url: str = "") -> str:
+    """The SVG of one trace run of the case, for a user who may see the case, its boxes linking to page_url's
+    address rows; NotFound for another case's run."""
     case = case_service.get_for(user, reference)
     run = db.session.scalar(select(TraceRun).where(TraceRun.id == run_id, TraceRun.case_id == case.id))
     if run is None:
         raise NotFound(_("This case has no such trace."))
-    title = f"{case.reference} · {chains.chain_name(run.chain_id)}"
-    return render_flow_svg(FlowGraph.from_dict(run.graph), title=title, words=_graph_words())
+    return _graph_svg(case, run, page_url)
 
 
 def _graph_words() -> SvgWords:
@@ -409,6 +463,7 @@ def _graph_words() -> SvgWords:
         deposit=lambda exchange: _("Deposit: %(exchange)s", exchange=exchange),
         inferred=_("inferred"),
         more_not_shown=_("more not shown"),
+        continued=_("continued from above"),
         transactions=lambda count: ngettext("%(num)d transaction", "%(num)d transactions", count),
         categories={code: labels.category_title(code) for code in labels.CATEGORY_TITLES},
         roles={

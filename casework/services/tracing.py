@@ -1,5 +1,6 @@
 """Discovery and tracing jobs, and what the handler does with their results: confirm which
-discovered transfers are the theft, and review the freeze requests a trace proposes.
+discovered or reported transfers are the theft, add an attacker address by hand, and review the freeze requests a
+trace proposes.
 
 Each job comes in the three steps casework.services.jobs runs: prepare (read the case), fetch (call the
 chain, with no transaction open) and store (write, under the case lock, in the job's final transaction)."""
@@ -42,12 +43,14 @@ from casework.services.rows import insert_new
 from evidence.discover import Discovery, discover_outgoing
 from evidence.labels import LabelBook
 from evidence.trace import FlowGraph, FreezeProposal, Seed, trace_funds
+from forms.validators import InvalidInput, normalize_evm_address
 
 DEFAULT_DEPTH = 4
 DEFAULT_BREADTH = 5
 FREEZE_FOLLOW_UP = timedelta(hours=24)
 # The note on a transaction confirm_theft adds: stored as this code, shown in the reader's language (note_words).
 HANDLER_CONFIRMED_NOTE = "confirmed by a handler"
+ATTACKER_REASON_MAX_CHARS = 500
 
 # How a traced node's role becomes the role of a case address.
 NODE_ROLES = {
@@ -258,3 +261,30 @@ def outgoing_from_victims(case: Case) -> list[Transfer]:
     """Transfers that left a victim address of the case (what discovery found and capture decoded)."""
     victims = {a.address for a in case.addresses if a.role is AddressRole.VICTIM}
     return [t for t in evidence_service.transfers_for(case) if t.from_address in victims]
+
+
+def add_attacker_address(case: Case, chain_id: int, address: str, *, reason: str, actor: User) -> CaseEvent:
+    """Mark an address as the attacker's by hand, with the handler's reason (an ATTACKER_ADDED event): traces start
+    from it. Raises WorkflowError with a message the handler can read for a chain that is not configured, text that
+    is not an address, one of the victim's own addresses (on any chain: an EVM address is the same key on every
+    chain), an address already marked as the attacker's on that chain, or a reason that is empty, too long or holds
+    a recovery phrase or private key."""
+    from casework.services.workflow import WorkflowError, checked_reason  # it imports this module (via victim_report)
+
+    require(actor, Permission.WORK_CASES)
+    if chain_id not in chains.registry():
+        raise WorkflowError(_("Choose a chain from the list."))
+    try:
+        checked = normalize_evm_address(address)
+    except InvalidInput as error:
+        raise WorkflowError(error.message) from None
+    reason = checked_reason(reason, ATTACKER_REASON_MAX_CHARS)
+    if checked.lower() in {a.address.lower() for a in case.addresses if a.role is AddressRole.VICTIM}:
+        raise WorkflowError(_("%(address)s is one of the victim's own addresses, so it cannot be the attacker's. If "
+                              "the victim's wallet was taken over, trace from where the funds went instead.",
+                              address=checked))
+    if not _add_case_address(case, chain_id, checked, AddressRole.ATTACKER, None):
+        raise WorkflowError(_("%(address)s is already an attacker address of this case on %(chain)s.",
+                              address=checked, chain=chains.chain_name(chain_id)))
+    return CaseEvent.record(case, actor, EventKind.ATTACKER_ADDED, summary=checked, address=checked, reason=reason,
+                            chain_id=chain_id)

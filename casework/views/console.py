@@ -25,6 +25,7 @@ from casework.services import cases as case_service
 from casework.services.portal import PortalError
 from casework.services.submissions import AlreadyDone
 from casework.views.case_forms import MergeForm, PriorityForm
+from casework.views.evidence_forms import attacker_form
 from casework.views.forms import StatusForm
 from casework.views.work_forms import AssignForm, TakeForm, TaskForm, TaskStateForm
 from forms.portal import MessageForm, NoteForm
@@ -78,6 +79,7 @@ def _case_page(case: Case, *, reply_form: MessageForm | None = None, note_form: 
         status_options=options,
         **_priority_and_linked(case, priority_form, merge_form),
         **_work_sections(case, work_forms),
+        attacker_form=attacker_form(case, work_forms.get("attacker_form")),
     ), status
 
 
@@ -115,14 +117,14 @@ def _submit_on_case(reference: str, form, form_name: str, act: Callable[[Case], 
         except AlreadyDone as done_before:
             db.session.rollback()
             flash(done_before.message)
-            return redirect(url_for(".case_detail", reference=case.reference, _anchor=anchor))
+            return redirect(url_for("console.case_detail", reference=case.reference, _anchor=anchor))
         except (PortalError, workflow.WorkflowError) as error:
             db.session.rollback()
             error_field.errors.append(error.message)
         else:
             db.session.commit()
             flash(done(case))
-            return redirect(url_for(".case_detail", reference=case.reference, _anchor=anchor))
+            return redirect(url_for("console.case_detail", reference=case.reference, _anchor=anchor))
     return _case_page(case, **{form_name: form}, status=422)
 
 

@@ -1,4 +1,5 @@
-"""Staff evidence actions on a case: capture, discovery, tracing, confirming the theft, the graph."""
+"""Staff evidence actions on a case: capture, discovery, tracing, confirming the theft, adding an attacker address,
+the graph."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from casework.extensions import db
 from casework.models import Case, EvidenceJob, JobStatus
 from casework.services import case_page, chains, jobs, tracing
 from casework.services import cases as case_service
+from casework.views.console import _submit_on_case  # the case page's own way to show a failed form again
+from casework.views.evidence_forms import AttackerForm
 
 bp = Blueprint("evidence", __name__, url_prefix="/staff/cases/<reference>/evidence")
 
@@ -143,10 +146,22 @@ def confirm(reference: str, transfer_id: int):
     return _back(case.reference)
 
 
+@bp.post("/attackers")
+@login_required
+def add_attacker(reference: str):
+    form = AttackerForm(prefix="attacker")
+    return _submit_on_case(
+        reference, form, "attacker_form",
+        lambda case: tracing.add_attacker_address(case, form.chain_id.data, form.address.data,
+                                                  reason=form.reason.data, actor=current_user),
+        form.address, lambda case: _("Added as an attacker address: a trace now starts from it."), "add-attacker")
+
+
 @bp.get("/graph/<int:run_id>.svg")
 @login_required
 def graph(reference: str, run_id: int):
-    svg = case_page.flow_graph_svg(current_user, reference, run_id)
-    # Shown through <img>, where nothing in it can run; it needs no other resource.
+    svg = case_page.flow_graph_svg(current_user, reference, run_id,
+                                   page_url=url_for("console.case_detail", reference=reference))
+    # Opened on its own (the case page draws it inline): nothing in it may run, and it needs no other resource.
     policy = "default-src 'none'"
     return Response(svg, mimetype="image/svg+xml", headers={"Content-Security-Policy": policy})

@@ -78,7 +78,8 @@ COUNTRY_CODES = frozenset(code for code in Locale("en").territories if re.fullma
 
 
 class VisibleText(HTMLParser):
-    """The text a reader sees: text nodes outside script and style, and the attributes shown as text."""
+    """The text a reader sees: text nodes outside script and style, and the attributes shown as text. An SVG
+    <text> is one text however many lines (<tspan>) it is drawn on."""
 
     SHOWN_ATTRIBUTES = ("alt", "title", "placeholder", "aria-label")
 
@@ -88,10 +89,13 @@ class VisibleText(HTMLParser):
         self.options: list[str] = []  # the entries of select lists (time zones there are IANA names, e.g. "GB")
         self._hidden = 0
         self._option = False
+        self._svg_text: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         if tag in ("script", "style"):
             self._hidden += 1
+        if tag == "text":
+            self._svg_text = []
         self._option = tag == "option"
         values = dict(attrs)
         self.nodes += [values[name] for name in self.SHOWN_ATTRIBUTES if values.get(name)]
@@ -101,12 +105,17 @@ class VisibleText(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style"):
             self._hidden -= 1
+        if tag == "text" and self._svg_text is not None:
+            if self._svg_text:
+                self.nodes.append(" ".join(self._svg_text))
+            self._svg_text = None
         self._option = False
 
     def handle_data(self, data: str) -> None:
         text = " ".join(data.split())
         if text and not self._hidden:
-            (self.options if self._option else self.nodes).append(text)
+            (self._svg_text if self._svg_text is not None else self.options if self._option else self.nodes).append(
+                text)
 
 
 def visible_text(response) -> tuple[list[str], list[str]]:

@@ -169,6 +169,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("evidence.trace", "POST"): Rule(Level.WORK, case_url("/evidence/trace"),
                                      lambda w: {"chain_id": "1", "depth": "2", "breadth": "2"}),
     ("evidence.confirm", "POST"): Rule(Level.WORK, case_url("/evidence/transfers/999999/confirm")),
+    ("evidence.add_attacker", "POST"): Rule(Level.WORK, case_url("/evidence/attackers"), lambda w: {
+        "attacker-chain_id": "1", "attacker-address": "0x" + "7a" * 20, "attacker-reason": "Named in the scam chat."}),
     ("evidence.graph", "GET"): Rule(Level.VIEW, lambda w: f"/staff/cases/{w.reference}/evidence/graph/{w.run_id}.svg"),
     ("labels.index", "GET"): Rule(Level.VIEW, fixed("/staff/labels")),
     ("labels.index", "POST"): Rule(Level.WORK, fixed("/staff/labels"), lambda w: {
