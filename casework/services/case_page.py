@@ -31,7 +31,7 @@ from casework.models import (
     utcnow,
 )
 from casework.services import cases as case_service
-from casework.services import chains, jobs, labels, tracing, uploads
+from casework.services import chains, directory, jobs, labels, tracing, uploads
 from casework.services import evidence as evidence_service
 from casework.services.access import Permission, can
 from casework.services.report_answers import country_name
@@ -182,6 +182,9 @@ class EvidenceSection:
     latest_chain_hash: str | None
     referrals: list[ReferralLine]
     trace_run_id: int | None
+    # The exchanges the latest trace reached, and the directory entry (slug) of each shown name that has one.
+    trace_exchanges: list[str]
+    directory_slugs: dict[str, str]
     elsewhere: dict[str, list[str]]
     jobs: list[JobLine]
     transfers: list[TransferLine]
@@ -262,6 +265,8 @@ def _evidence(case: Case) -> EvidenceSection:
     reported = {tx.tx_hash for tx in case.transactions}
     victims = {a.address for a in case.addresses if a.role is AddressRole.VICTIM}
     named = set(case.chain_ids)
+    exchanges = sorted({node["exchange"] for node in (trace_run.graph.get("nodes") or []) if node.get("exchange")}
+                       if trace_run else set())
     return EvidenceSection(
         chains=[ChainChoice(c.chain_id, c.name, c.chain_id in named) for c in chains.registry()],
         discover_since=((case.incident_at or case.submitted_at) - timedelta(days=1)).date(),
@@ -277,6 +282,8 @@ def _evidence(case: Case) -> EvidenceSection:
             for r in case.referrals
         ],
         trace_run_id=trace_run.id if trace_run else None,
+        trace_exchanges=exchanges,
+        directory_slugs=directory.entry_slugs([*exchanges, *(r.target_name for r in case.referrals)]),
         elsewhere=labels.other_cases(case),
         jobs=[
             JobLine(job.id, job.kind.title, job.status.title, job.progress, job.last_error)

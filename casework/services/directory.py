@@ -490,3 +490,72 @@ def set_active(user: User, slug: str, active: bool) -> Organisation:
     organisation.active = active
     organisation.updated_by_id, organisation.updated_at = user.id, utcnow()
     return organisation
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """An entry as the staff pages show it (plain values, titles in the reader's language)."""
+
+    slug: str
+    name: str
+    kind: str
+    kind_value: str
+    country: str | None
+    requester: str
+    channel_kind: str
+    channel: str | None
+    channel_verified: bool
+    requirements: str | None
+    turnaround: str | None
+    courtesy_hold_days: int | None
+    follow_up_days: int
+    can_freeze: bool
+    can_act: bool
+    route: str
+    aliases: tuple[str, ...]
+    notes: str | None
+    facts: tuple[Fact, ...]
+    active: bool
+    edited_by_admin: bool
+
+
+def entry_view(organisation: Organisation) -> EntryView:
+    """The page's view of one entry, with the route a request to it takes."""
+    route = route_for(organisation)
+    return EntryView(
+        slug=organisation.slug, name=organisation.name, kind=organisation.kind.title,
+        kind_value=organisation.kind.value, country=organisation.country, requester=organisation.requester.title,
+        channel_kind=organisation.channel_kind.title, channel=organisation.channel,
+        channel_verified=channel_verified(organisation), requirements=organisation.requirements,
+        turnaround=organisation.turnaround, courtesy_hold_days=organisation.courtesy_hold_days,
+        follow_up_days=organisation.follow_up_days, can_freeze=organisation.can_freeze, can_act=route.can_act,
+        route=route.kind.title, aliases=tuple(organisation.aliases or ()), notes=organisation.notes,
+        facts=tuple(facts_of(organisation)), active=organisation.active,
+        edited_by_admin=organisation.updated_by_id is not None,
+    )
+
+
+def form_values(organisation: Organisation) -> dict[str, Any]:
+    """An entry's fields as the editor's form shows them (aliases one per line, facts as rows)."""
+    return {
+        "name": organisation.name, "kind": organisation.kind.value, "country": organisation.country or "",
+        "requester": organisation.requester.value, "channel_kind": organisation.channel_kind.value,
+        "channel": organisation.channel or "", "requirements": organisation.requirements or "",
+        "turnaround": organisation.turnaround or "",
+        "courtesy_hold_days": "" if organisation.courtesy_hold_days is None else str(organisation.courtesy_hold_days),
+        "follow_up_days": str(organisation.follow_up_days), "can_freeze": organisation.can_freeze,
+        "aliases": "\n".join(organisation.aliases or ()), "notes": organisation.notes or "",
+        "facts": [{**fact.as_json(), "checked_on": fact.as_json()["checked_on"] or ""}
+                  for fact in facts_of(organisation)],
+    }
+
+
+def require_editor(user: User) -> None:
+    """Raise AccessDenied unless the user may edit the directory (before an editor page is even shown)."""
+    require(user, Permission.MANAGE_DIRECTORY)
+
+
+def entry_slugs(names: Iterable[str | None]) -> dict[str, str]:
+    """For each shown name (a label's, a trace node's exchange, a referral's target) that an active entry answers
+    to, the slug of its page: one query for the whole page."""
+    return {name: organisation.slug for name, organisation in organisations_for_names(names).items()}
