@@ -25,6 +25,7 @@ from werkzeug.exceptions import NotFound
 from casework.extensions import db
 from casework.models import ChannelKind, Organisation, OrganisationKind, ReferralKind, Requester, User, utcnow
 from casework.services.access import Permission, require
+from casework.services.report_answers import country_name
 from forms.secrets import find_secret, secret_warning
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
@@ -493,6 +494,23 @@ def set_active(user: User, slug: str, active: bool) -> Organisation:
 
 
 @dataclass(frozen=True)
+class FactLine:
+    about: str
+    text: str
+    source: str | None  # None: not verified
+    checked_on: date | None
+
+
+def fact_field_title(name: str) -> str:
+    """What a fact is about, in the reader's language."""
+    titles = {"general": _("The entry as a whole"), "requester": _("Who may ask"), "channel": _("Channel"),
+              "requirements": _("Requirements"), "turnaround": _("Usual turnaround"),
+              "courtesy_hold_days": _("Courtesy hold"), "follow_up_days": _("Follow-up"),
+              "can_freeze": _("Can freeze funds")}
+    return titles.get(name, titles["general"])
+
+
+@dataclass(frozen=True)
 class EntryView:
     """An entry as the staff pages show it (plain values, titles in the reader's language)."""
 
@@ -500,7 +518,7 @@ class EntryView:
     name: str
     kind: str
     kind_value: str
-    country: str | None
+    country: str | None  # its name in the reader's language
     requester: str
     channel_kind: str
     channel: str | None
@@ -514,7 +532,7 @@ class EntryView:
     route: str
     aliases: tuple[str, ...]
     notes: str | None
-    facts: tuple[Fact, ...]
+    facts: tuple[FactLine, ...]
     active: bool
     edited_by_admin: bool
 
@@ -524,13 +542,16 @@ def entry_view(organisation: Organisation) -> EntryView:
     route = route_for(organisation)
     return EntryView(
         slug=organisation.slug, name=organisation.name, kind=organisation.kind.title,
-        kind_value=organisation.kind.value, country=organisation.country, requester=organisation.requester.title,
+        kind_value=organisation.kind.value, country=country_name(organisation.country) or None,
+        requester=organisation.requester.title,
         channel_kind=organisation.channel_kind.title, channel=organisation.channel,
         channel_verified=channel_verified(organisation), requirements=organisation.requirements,
         turnaround=organisation.turnaround, courtesy_hold_days=organisation.courtesy_hold_days,
         follow_up_days=organisation.follow_up_days, can_freeze=organisation.can_freeze, can_act=route.can_act,
         route=route.kind.title, aliases=tuple(organisation.aliases or ()), notes=organisation.notes,
-        facts=tuple(facts_of(organisation)), active=organisation.active,
+        facts=tuple(FactLine(fact_field_title(f.field), f.text, f.source if f.verified else None, f.checked_on)
+                    for f in facts_of(organisation)),
+        active=organisation.active,
         edited_by_admin=organisation.updated_by_id is not None,
     )
 

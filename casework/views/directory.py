@@ -22,11 +22,7 @@ BLANK_FACT_ROWS = 2
 
 
 def _fact_field_choices() -> list[tuple[str, str]]:
-    titles = {"general": _("The entry as a whole"), "requester": _("Who may ask"), "channel": _("Channel"),
-              "requirements": _("Requirements"), "turnaround": _("Usual turnaround"),
-              "courtesy_hold_days": _("Courtesy hold"), "follow_up_days": _("Follow-up"),
-              "can_freeze": _("Can freeze")}
-    return [(name, titles[name]) for name in directory.FACT_FIELDS]
+    return [(name, directory.fact_field_title(name)) for name in directory.FACT_FIELDS]
 
 
 class FactForm(Form):
