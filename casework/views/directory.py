@@ -48,8 +48,8 @@ class OrganisationForm(FlaskForm):
     requirements = TextAreaField(_l("Requirements"), validators=[Optional(), Length(max=5_000)])
     turnaround = StringField(_l("Usual turnaround"), validators=[Optional(), Length(max=200)])
     courtesy_hold_days = StringField(_l("Courtesy hold (days until a police report must follow)"),
-                                     validators=[Optional(), Length(max=3)])
-    follow_up_days = StringField(_l("Follow-up (days)"), validators=[Optional(), Length(max=3)])
+                                     validators=[Optional(), Length(max=10)])
+    follow_up_days = StringField(_l("Follow-up (days)"), validators=[Optional(), Length(max=10)])
     can_freeze = BooleanField(_l("Can freeze funds"))
     aliases = TextAreaField(_l("Aliases (one per line: the names labels and traces use)"),
                             validators=[Optional(), Length(max=6_000)])
