@@ -26,6 +26,7 @@ from casework.extensions import db
 from casework.models import ChannelKind, Organisation, OrganisationKind, ReferralKind, Requester, User, utcnow
 from casework.services.access import Permission, require
 from casework.services.report_answers import country_name
+from casework.services.workflow import WorkflowError
 from forms.secrets import find_secret, secret_warning
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
@@ -51,12 +52,8 @@ _PHONE = re.compile(r"\+?[0-9][0-9 ()-]{1,28}[0-9]|[0-9]{2,}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-class DirectoryError(Exception):
-    """An entry that cannot be saved as given; the message says what to fix."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class DirectoryError(WorkflowError):
+    """An entry that cannot be saved as given; `message` says what to fix."""
 
 
 @dataclass(frozen=True)
