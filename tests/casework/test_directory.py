@@ -443,3 +443,11 @@ def test_the_trace_exchanges_and_freeze_requests_link_to_their_entries(app, dire
     page = handler.get(f"/staff/cases/{case.reference}").get_data(as_text=True)
     assert page.count('href="/staff/admin/organisations/harbour-exchange"') == 2
     assert "Nowhere Exchange <span class=\"muted\">(not in the directory)</span>" in page
+
+
+def test_the_demo_set_up_loads_the_directory_with_the_devnet_exchange(app):
+    from casework.services import demo
+
+    assert demo.load_directory() == len(shipped_entries())
+    assert directory_service.organisation_for_name("Harbour Exchange").slug == "harbour-exchange"
+    assert demo.load_directory() == 0
