@@ -1,4 +1,5 @@
-"""Command line: `flask --app casework users create|list`, `cases transition|priority|merge`, `demo seed`, `check`."""
+"""Command line: `flask --app casework users create|list`, `cases transition|priority|merge`, `directory import`,
+`labels import`, `evidence verify`, `check`."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from werkzeug.exceptions import NotFound
 from casework.extensions import db
 from casework.models import Case, CaseStatus, Priority, Resolution, Role, User
 from casework.services import cases as case_service
+from casework.services import directory, jobs, merge, priority, workflow
 from casework.services import evidence as evidence_service
-from casework.services import jobs, merge, priority, workflow
 from casework.services import labels as label_service
 from casework.services import users as user_service
 from casework.services.access import AccessDenied
@@ -91,6 +92,30 @@ def import_labels(file: str, chain_id: int | None) -> None:
         click.echo(f"skipped {problem}", err=True)
     click.echo(f"{result.added} labels added, {result.updated} updated, {len(result.problems)} entries skipped.")
     if result.problems and not (result.added or result.updated):
+        raise SystemExit(1)
+
+
+directory_cli = AppGroup("directory", help="The directory of organisations (exchanges, issuers, wallets, agencies).")
+
+
+@directory_cli.command("import")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--replace", is_flag=True, help="Also overwrite the entries an admin edited since they were imported.")
+@click.option("--demo", is_flag=True, help="Also import the devnet demo's exchange (organisations-demo.yaml).")
+def import_directory(file: str | None, replace: bool, demo: bool) -> None:
+    """Import FILE (default: the shipped casework/data/organisations.yaml), upserting entries by slug."""
+    paths = [file or directory.SHIPPED_FILE] + ([directory.DEMO_FILE] if demo else [])
+    results = [directory.import_file(path, replace=replace) for path in paths]
+    db.session.commit()
+    problems = [problem for result in results for problem in result.problems]
+    kept = [slug for result in results for slug in result.kept]
+    for problem in problems:
+        click.echo(f"skipped {problem}", err=True)
+    if kept:
+        click.echo(f"kept as an admin edited them (use --replace to overwrite): {', '.join(kept)}")
+    click.echo(f"{sum(r.added for r in results)} entries added, {sum(r.updated for r in results)} updated, "
+               f"{sum(r.unchanged for r in results)} unchanged, {len(kept)} kept, {len(problems)} skipped.")
+    if problems:
         raise SystemExit(1)
 
 
@@ -209,4 +234,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(check)
     app.cli.add_command(evidence_cli)
     app.cli.add_command(labels_cli)
+    app.cli.add_command(directory_cli)
     app.cli.add_command(cases_cli)

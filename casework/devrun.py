@@ -83,6 +83,7 @@ def _prepare(node: AnvilNode, paths: DevPaths, public_url: str) -> list[demo.Dem
         scenario = _staged_scenario(node, paths)
         logins = demo.ensure_demo_staff(paths.credentials_file)
         demo.import_devnet_labels(scenario)
+        demo.load_directory()
         new_cases = demo.file_demo_cases(scenario)
         if new_cases:
             click.echo(f"Filed demo cases: {', '.join(new_cases)}")

@@ -47,6 +47,8 @@ class Organisation(db.Model):
     facts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     notes: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The admin who last changed the entry; None while it is as the directory import left it (an import keeps an
+    # entry an admin changed unless told to replace it).
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

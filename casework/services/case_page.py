@@ -33,7 +33,7 @@ from casework.models import (
     utcnow,
 )
 from casework.services import cases as case_service
-from casework.services import chains, jobs, labels, tracing, uploads
+from casework.services import chains, directory, jobs, labels, tracing, uploads
 from casework.services import evidence as evidence_service
 from casework.services.access import Permission, can
 from casework.services.report_answers import country_name
@@ -192,6 +192,9 @@ class EvidenceSection:
     trace_depth: int
     trace_breadth: int
     has_attacker_address: bool
+    # The exchanges the latest trace reached, and the directory entry (slug) of each shown name that has one.
+    trace_exchanges: list[str]
+    directory_slugs: dict[str, str]
     elsewhere: dict[str, list[str]]
     jobs: list[JobLine]
     transfers: list[TransferLine]
@@ -307,6 +310,8 @@ def _evidence(case: Case) -> EvidenceSection:
     victims = {(a.chain_id, a.address) for a in case.addresses if a.role is AddressRole.VICTIM}
     confirmed = {e.data.get("transfer_id") for e in case.events if e.action is EventKind.THEFT_CONFIRMED and e.data}
     named = set(case.chain_ids)
+    exchanges = sorted({node["exchange"] for node in (trace_run.graph.get("nodes") or []) if node.get("exchange")}
+                       if trace_run else set())
     return EvidenceSection(
         chains=[ChainChoice(c.chain_id, c.name, c.chain_id in named) for c in chains.registry()],
         discover_since=((case.incident_at or case.submitted_at) - timedelta(days=1)).date(),
@@ -328,6 +333,8 @@ def _evidence(case: Case) -> EvidenceSection:
         trace_depth=tracing.DEFAULT_DEPTH,
         trace_breadth=tracing.DEFAULT_BREADTH,
         has_attacker_address=any(a.role is AddressRole.ATTACKER for a in case.addresses),
+        trace_exchanges=exchanges,
+        directory_slugs=directory.entry_slugs([*exchanges, *(r.target_name for r in case.referrals)]),
         elsewhere=labels.other_cases(case),
         jobs=[
             JobLine(job.id, job.kind.title, job.status.title, job.progress, job.last_error)

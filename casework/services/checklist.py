@@ -3,7 +3,9 @@
 One function chooses and orders the actions for the incident type, the wallet app, the country where the victim
 lives and what they already did (a police report made); the page renders them as HTML and the e-mail as text, so
 both always say the same thing. Each common wallet gets its own way to revoke approvals; any other wallet the
-general one.
+general one. The directory of organisations adds the agencies of the victim's country ("report to ...", each with
+its channel, marked when the channel is not verified) and, when it knows the wallet's maker cannot freeze
+anything, says so and warns of anyone posing as its support.
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
-from casework.models import IncidentType
+from casework.extensions import db
+from casework.models import Case, ChannelKind, IncidentType, OrganisationKind, ReportExtras, Requester
+from casework.services import directory
 
 # Where a wallet whose secret may be known to the thief must be abandoned rather than cleaned up.
 _COMPROMISED_WALLET = {IncidentType.LEAKED_SECRET, IncidentType.FAKE_WALLET}
@@ -33,6 +38,17 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Agency:
+    """Where to report: a directory entry's name, how to reach it (a web address in `url` too), and "(not
+    verified)" in `note` when the channel was not confirmed at its source."""
+
+    name: str
+    how: str
+    url: str | None
+    note: str
+
+
+@dataclass(frozen=True)
 class Action:
     """One thing to do now: a short title, an explanation, and where to do it."""
 
@@ -40,6 +56,38 @@ class Action:
     title: str
     text: str
     links: tuple[Link, ...] = ()
+    agencies: tuple[Agency, ...] = ()
+
+
+@dataclass(frozen=True)
+class AgencyEntry:
+    """What the checklist needs of an agency's directory entry (plain values: the same in every language)."""
+
+    name: str
+    kind: OrganisationKind
+    channel_kind: ChannelKind
+    channel: str | None
+    channel_verified: bool
+
+
+@dataclass(frozen=True)
+class DirectoryFacts:
+    """What the directory says for a victim's country and wallet app: the agencies to report to, and the wallet
+    maker's name when it cannot freeze anything."""
+
+    agencies: tuple[AgencyEntry, ...] = ()
+    wallet_maker: str | None = None
+
+
+def directory_facts(country: str | None, wallet_app: str | None) -> DirectoryFacts:
+    """The directory's entries for this country and wallet app, read once (the checklist is then pure)."""
+    agencies = tuple(
+        AgencyEntry(org.name, org.kind, org.channel_kind, org.channel, directory.channel_verified(org))
+        for org in directory.agencies_for(country)
+    )
+    maker = directory.wallet_maker_for(wallet_app)
+    cannot_freeze = maker is not None and (maker.requester is Requester.NOBODY or not maker.can_freeze)
+    return DirectoryFacts(agencies, maker.name if cannot_freeze else None)
 
 
 def _move_funds(incident_type: IncidentType) -> Action:
@@ -150,6 +198,46 @@ def _police(country: str | None, reported: bool) -> Action:
     )
 
 
+def _how(entry: AgencyEntry) -> Agency:
+    channel = entry.channel
+    url = channel if channel and entry.channel_kind in (ChannelKind.WEB_FORM, ChannelKind.PORTAL) else None
+    if not channel:
+        how = _("how to reach it is not confirmed yet")
+    elif url:
+        how = channel
+    elif entry.channel_kind is ChannelKind.EMAIL:
+        how = _("write to %(address)s", address=channel)
+    elif entry.channel_kind is ChannelKind.PHONE:
+        how = _("call %(number)s", number=channel)
+    else:
+        how = channel
+    return Agency(entry.name, how, url, _("(not verified)") if channel and not entry.channel_verified else "")
+
+
+def _agencies(agencies: tuple[AgencyEntry, ...], reported: bool) -> Action | None:
+    # A victim who already reported to the police is not sent to the police again.
+    listed = tuple(_how(a) for a in agencies if not (reported and a.kind is OrganisationKind.POLICE))
+    if not listed:
+        return None
+    return Action(
+        "agencies",
+        _("Report it to these services for your country"),
+        _("Each of them takes reports from victims where you live. Give them your case reference, and keep the "
+          "reference number they give you."),
+        agencies=listed,
+    )
+
+
+def _wallet_maker(name: str) -> Action:
+    return Action(
+        "wallet_maker",
+        _("%(wallet)s cannot freeze or return your funds", wallet=name),
+        _("%(wallet)s is a self-custody wallet: its maker never holds your funds and cannot freeze, reverse or "
+          "recover them. Anyone who says they are %(wallet)s support and asks you for a fee or your recovery "
+          "phrase is a scammer.", wallet=name),
+    )
+
+
 def _recovery_scams() -> Action:
     return Action(
         "recovery_scams",
@@ -228,8 +316,12 @@ def act_now(
     wallet_app: str | None = None,
     *,
     reported_to_police: bool = False,
+    found: DirectoryFacts | None = None,
 ) -> list[Action]:
-    """What this victim should do now, most urgent first; `reported_to_police`: they gave a police report number."""
+    """What this victim should do now, most urgent first; `reported_to_police`: they gave a police report number;
+    `found`: what the directory says for them (read from it when not given)."""
+    if found is None:
+        found = directory_facts(country, wallet_app)
     actions: list[Action] = []
     specific = _specific(incident_type)
     if incident_type in _COMPROMISED_WALLET:
@@ -242,8 +334,22 @@ def act_now(
         actions.append(_move_funds(incident_type))
     if specific is not None and incident_type is IncidentType.FAKE_WALLET:
         actions.append(specific)
-    actions += [_police(country, reported_to_police), _recovery_scams(), _keep_evidence()]
+    actions.append(_police(country, reported_to_police))
+    agencies = _agencies(found.agencies, reported_to_police)
+    if agencies is not None:
+        actions.append(agencies)
+    if found.wallet_maker:
+        actions.append(_wallet_maker(found.wallet_maker))
+    actions += [_recovery_scams(), _keep_evidence()]
     return actions
+
+
+def for_case(case: Case) -> list[Action]:
+    """The checklist for a filed case, as its victim got it at submit (shown again in the portal)."""
+    prior = db.session.scalar(select(ReportExtras.prior_reports).where(ReportExtras.case_id == case.id))
+    reported = bool((prior or {}).get("police_report_number"))
+    country = case.reporter.country if case.reporter else None
+    return act_now(case.incident_type, country, case.wallet_app, reported_to_police=reported)
 
 
 def as_text(actions: list[Action]) -> str:
@@ -252,5 +358,7 @@ def as_text(actions: list[Action]) -> str:
     for number, action in enumerate(actions, start=1):
         lines = [f"{number}. {action.title}", f"   {action.text}"]
         lines += [f"   {link.label}: {link.url}" for link in action.links]
+        lines += [f"   - {agency.name}: {agency.how}" + (f" {agency.note}" if agency.note else "")
+                  for agency in action.agencies]
         parts.append("\n".join(lines))
     return "\n\n".join(parts)

@@ -36,7 +36,8 @@ def confirmation_email(report: NewReport, reference: str, tracking_url: str) -> 
             text["link"] + "\n" + tracking_url,
             text["what_now"],
             _checklist_text(report.incident_type, report.reporter.country, report.wallet_app,
-                            bool(report.prior_reports.get("police_report_number")), language),
+                            bool(report.prior_reports.get("police_report_number")),
+                            checklist.directory_facts(report.reporter.country, report.wallet_app), language),
             text["never"],
         ]
     )
@@ -60,8 +61,9 @@ def _confirmation_sentences(language: str) -> dict[str, str]:
 
 @functools.lru_cache(maxsize=1024)
 def _checklist_text(incident_type: IncidentType, country: str | None, wallet_app: str | None,
-                    reported_to_police: bool, language: str) -> str:
-    """The act-now checklist as e-mail text; the same for every victim with the same answers and language."""
+                    reported_to_police: bool, found: checklist.DirectoryFacts, language: str) -> str:
+    """The act-now checklist as e-mail text; the same for every victim with the same answers, directory entries
+    and language."""
     with force_locale(language):
         return checklist.as_text(checklist.act_now(incident_type, country, wallet_app,
-                                                   reported_to_police=reported_to_police))
+                                                   reported_to_police=reported_to_police, found=found))

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from casework.extensions import db
 from casework.models import AddressRole, CaseAddress, IncidentType, Role, User
-from casework.services import filing, labels, users
+from casework.services import directory, filing, labels, users
 from evidence import labels as evidence_labels
 from evidence.devnet import staging
 
@@ -136,6 +136,13 @@ def import_devnet_labels(scenario: staging.StagedScenario) -> int:
         for label in scenario.labels
         if label.category in KNOWN_CATEGORIES
     )
+    db.session.commit()
+    return added
+
+
+def load_directory() -> int:
+    """The shipped directory and the devnet's staged exchange (Harbour Exchange); returns how many are new."""
+    added = directory.load_shipped(demo=True).added
     db.session.commit()
     return added
 

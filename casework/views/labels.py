@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length
 
 from casework.extensions import db
 from casework.models import ANY_CHAIN
-from casework.services import chains
+from casework.services import chains, directory
 from casework.services import labels as label_service
 
 bp = Blueprint("labels", __name__, url_prefix="/staff/labels")
@@ -46,5 +46,6 @@ def index():
             db.session.rollback()
             form.address.errors.append(str(exc))
     query = request.args.get("q", "")[:100]
-    return render_template("web/labels/index.html", form=form, labels=label_service.search(current_user, query),
-                           query=query)
+    labels = label_service.search(current_user, query)
+    return render_template("web/labels/index.html", form=form, labels=labels, query=query,
+                           entries=directory.entry_slugs(label.name for label in labels))

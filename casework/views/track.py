@@ -26,7 +26,7 @@ from flask_wtf import FlaskForm
 
 from casework.extensions import db, limiter
 from casework.models import Case
-from casework.services import chains, portal, victim_report
+from casework.services import chains, checklist, portal, victim_report
 from casework.services.portal import PortalError
 from casework.services.submissions import AlreadyDone
 from forms.portal import (
@@ -180,7 +180,8 @@ def _forms(case: Case, submitted: FlaskForm | None = None) -> dict[str, FlaskFor
 
 def _render_case(case: Case, submitted: FlaskForm | None = None, status: int = 200):
     return render_template(
-        "web/track/case.html", report=victim_report.build_victim_report(case), **_forms(case, submitted)
+        "web/track/case.html", report=victim_report.build_victim_report(case), actions=checklist.for_case(case),
+        **_forms(case, submitted)
     ), status
 
 

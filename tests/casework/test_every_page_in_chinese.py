@@ -156,7 +156,7 @@ def chinese_answers() -> dict[int, dict]:
 
 
 @pytest.fixture
-def seeded(app, client, devnet, staged_thefts, make_user, task_templates):
+def seeded(app, client, devnet, staged_thefts, make_user, task_templates, directory):
     """A phishing case with evidence, a discovery, a trace and freeze proposals (all run by the scheduler, which has
     no reader's language), a thread; its private link; a staff admin."""
     demo.file_demo_cases(staged_thefts)
@@ -223,6 +223,13 @@ def test_every_page_is_in_chinese(app, client, seeded):
         visit("dashboard.figure_csv", f"/staff/dashboard/{figure}.csv")
     visit("admin.user_list", "/staff/admin/users")
     visit("admin.task_template_list", "/staff/admin/task-templates")
+    visit("directory.index", "/staff/admin/organisations")
+    _open(client, "/staff/admin/organisations?q=nothing-by-this-name&kind=police&country=CN", pages)
+    visit("directory.show", "/staff/admin/organisations/harbour-exchange")
+    visit("directory.show", "/staff/admin/organisations/binance")  # facts checked at their source
+    visit("directory.show", "/staff/admin/organisations/imtoken")  # a wallet maker: nobody can ask it
+    visit("directory.new", "/staff/admin/organisations/new")
+    visit("directory.edit", "/staff/admin/organisations/binance/edit")
     visit("tokens.own", "/staff/tokens")
     visit("tokens.admin_list", "/staff/admin/tokens")
     _open(client, "/no-such-page", pages)

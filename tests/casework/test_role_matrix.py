@@ -34,7 +34,7 @@ from flask.testing import FlaskClient
 
 from casework.extensions import db, limiter
 from casework.models import Role, TraceRun
-from casework.services import uploads
+from casework.services import directory, uploads
 from casework.services.tokens import new_access_token
 from tests.fixtures.factories import PASSWORD, csrf_token
 
@@ -201,6 +201,20 @@ RULES: dict[tuple[str, str], Rule] = {
     ("admin.set_task_template_item_active", "POST"): Rule(Level.ADMIN,
                                                           fixed("/staff/admin/task-templates/999999/active"),
                                                           lambda w: {"active": "0"}),
+    # The directory of organisations: staff read it, admins edit it.
+    ("directory.index", "GET"): Rule(Level.VIEW, fixed("/staff/admin/organisations")),
+    ("directory.show", "GET"): Rule(Level.VIEW, fixed("/staff/admin/organisations/harbour-exchange")),
+    ("directory.new", "GET"): Rule(Level.ADMIN, fixed("/staff/admin/organisations/new")),
+    ("directory.edit", "GET"): Rule(Level.ADMIN, fixed("/staff/admin/organisations/harbour-exchange/edit")),
+    ("directory.create", "POST"): Rule(Level.ADMIN, fixed("/staff/admin/organisations"), lambda w: {
+        "slug": "matrix-exchange", "name": "Matrix Exchange", "kind": "exchange", "requester": "police",
+        "channel_kind": "none"}),
+    ("directory.update", "POST"): Rule(Level.ADMIN, fixed("/staff/admin/organisations/harbour-exchange"),
+                                       lambda w: {"name": "Harbour Exchange", "kind": "exchange",
+                                                  "requester": "victim", "channel_kind": "email",
+                                                  "channel": "freeze@harbour.example", "courtesy_hold_days": "7"}),
+    ("directory.set_active", "POST"): Rule(Level.ADMIN, fixed("/staff/admin/organisations/harbour-exchange/active"),
+                                           lambda w: {"active": "1"}),
 }
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 NOT_ROUTES = {"static"}
@@ -228,6 +242,7 @@ def world(app, client, make_case) -> World:
     file_id = uploads.store_upload(PNG, "wallet.png", case=case).file.id
     run = TraceRun(case_id=case.id, chain_id=1, graph=EMPTY_GRAPH)
     db.session.add(run)
+    assert directory.import_file(directory.DEMO_FILE).problems == []
     db.session.commit()
     other_token, other.access_token_hash = new_access_token()
     db.session.commit()
