@@ -39,7 +39,7 @@ from casework.models import (
 from casework.models.aggregates import exact_sum
 from casework.services import links, mail, portal
 from casework.services.access import Permission, require
-from casework.services.referrals import expected_status, checked_text, update_referral
+from casework.services.referrals import checked_text, expected_status, update_referral
 from casework.services.workflow import WorkflowError
 from casework.web import format_amount
 from forms.validators import InvalidInput, parse_amount
@@ -121,8 +121,8 @@ def record_recovery(user: User, referral: Referral, kind: RecoveryKind | str, am
     if recorded + raw > choice.cap_raw:
         raise WorkflowError(_(
             "At most %(cap)s can be recorded on this referral (what reached %(target)s), and %(recorded)s is "
-            "recorded already: %(amount)s is too much.", cap=_amount(choice.cap_raw, choice), target=referral.target_name,
-            recorded=_amount(recorded, choice), amount=_amount(raw, choice)))
+            "recorded already: %(amount)s is too much.", cap=_amount(choice.cap_raw, choice),
+            target=referral.target_name, recorded=_amount(recorded, choice), amount=_amount(raw, choice)))
     status = _STATUS_FOR[kind]
     if referral.status is not status:
         update_referral(user, referral, status, expected=seen, note=note)

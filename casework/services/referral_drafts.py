@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 from flask import current_app
 from sqlalchemy import select
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from casework.extensions import db, limiter
+from casework.extensions import db
 from casework.models import (
     CaseEvent,
     ChannelKind,
@@ -17,7 +17,6 @@ from casework.models import (
     Notification,
     Organisation,
     OrganisationKind,
-    Recovery,
     RecoveryKind,
     Referral,
     ReferralKind,
@@ -25,10 +24,9 @@ from casework.models import (
     Requester,
     Role,
 )
-from casework.services import mail, queue, recoveries, referrals
+from casework.services import recoveries, referrals
 from casework.services.referrals import CannotAct
 from casework.services.workflow import StaleChange, WorkflowError
-from tests.fixtures.factories import csrf_token
 
 R = ReferralStatus
 DEPOSIT = "0x3333333333333333333333333333333333333333"
@@ -37,8 +35,8 @@ HASH = "0x" + "cd" * 32
 
 
 def organisation(slug: str, kind: OrganisationKind = OrganisationKind.EXCHANGE, *, requester=Requester.VICTIM,
-                 channel_kind=ChannelKind.EMAIL, channel: str | None = "freeze@harbour.example", hold: int | None = None,
-                 follow_up: int = 2, country: str | None = None, name: str | None = None) -> Organisation:
+                 channel_kind=ChannelKind.EMAIL, channel: str | None = "freeze@harbour.example",
+                 hold: int | None = None, follow_up: int = 2, country: str | None = None, name: str | None = None) -> Organisation:
     entry = Organisation(slug=slug, name=name or slug.replace("-", " ").title(), kind=kind, requester=requester,
                          channel_kind=channel_kind, channel=channel, courtesy_hold_days=hold, follow_up_days=follow_up,
                          country=country, aliases=[], facts=[])
