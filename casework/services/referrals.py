@@ -186,7 +186,7 @@ def route_of(referral: Referral) -> directory.Route:
     return route
 
 
-def _route_if_known(referral: Referral) -> directory.Route | None:
+def route_if_known(referral: Referral) -> directory.Route | None:
     """The route of a referral; None for a police referral without a directory entry (the handler says where it
     went), CannotAct for any other target the directory cannot route."""
     if referral.kind is ReferralKind.POLICE and referral.organisation is None:
@@ -204,7 +204,7 @@ def draft_referral(user: User | None, referral: Referral, *, expected: ReferralS
     seen = expected_status(referral, expected)
     if seen not in DRAFTABLE:
         raise WorkflowError(_("A referral in status “%(status)s” is past drafting.", status=seen.title))
-    route = _route_if_known(referral)
+    route = route_if_known(referral)
     if route is not None and route.kind is ReferralKind.POLICE and referral.kind is not ReferralKind.POLICE:
         return _draft_police_package(user, referral, route)
     referral.organisation = route.organisation if route is not None else referral.organisation
@@ -292,7 +292,7 @@ def edit_draft(user: User, referral: Referral, subject: str, body: str, *, expec
     seen = expected_status(referral, expected)
     if seen not in DRAFTABLE:
         raise WorkflowError(_("A referral in status “%(status)s” is past drafting.", status=seen.title))
-    _route_if_known(referral)  # refuses a target that cannot act
+    route_if_known(referral)  # refuses a target that cannot act
     subject, body = checked_text(subject, SUBJECT_MAX_CHARS), checked_text(body, BODY_MAX_CHARS)
     if not subject or not body:
         raise WorkflowError(_("Write both the subject and the text of the request."))
@@ -322,7 +322,7 @@ def send_referral(user: User, referral: Referral, *, sent_to: str | None = None,
         raise WorkflowError(_("Draft this request before sending it."))
     for text in (referral.draft_subject, referral.draft_body):
         checked_text(text, BODY_MAX_CHARS)
-    route = _route_if_known(referral)
+    route = route_if_known(referral)
     sent_at = now or utcnow()
     follow_up = route.follow_up if route is not None else timedelta(days=2)
     values = {"sent_at": sent_at, "follow_up_due_at": sent_at + follow_up, "police_report_due_at": None}

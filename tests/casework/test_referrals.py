@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from casework.extensions import db
+from casework.extensions import db, limiter
 from casework.models import (
     CaseEvent,
     ChannelKind,
@@ -24,9 +24,10 @@ from casework.models import (
     Requester,
     Role,
 )
-from casework.services import recoveries, referrals
+from casework.services import mail, queue, recoveries, referrals
 from casework.services.referrals import CannotAct
 from casework.services.workflow import StaleChange, WorkflowError
+from tests.fixtures.factories import csrf_token
 
 R = ReferralStatus
 DEPOSIT = "0x3333333333333333333333333333333333333333"
@@ -36,7 +37,8 @@ HASH = "0x" + "cd" * 32
 
 def organisation(slug: str, kind: OrganisationKind = OrganisationKind.EXCHANGE, *, requester=Requester.VICTIM,
                  channel_kind=ChannelKind.EMAIL, channel: str | None = "freeze@harbour.example",
-                 hold: int | None = None, follow_up: int = 2, country: str | None = None, name: str | None = None) -> Organisation:
+                 hold: int | None = None, follow_up: int = 2, country: str | None = None,
+                 name: str | None = None) -> Organisation:
     entry = Organisation(slug=slug, name=name or slug.replace("-", " ").title(), kind=kind, requester=requester,
                          channel_kind=channel_kind, channel=channel, courtesy_hold_days=hold, follow_up_days=follow_up,
                          country=country, aliases=[], facts=[])
@@ -295,3 +297,94 @@ def test_legal_may_not_record_amounts(app, filed, make_user):
     referral = freeze(filed.case, status=R.SENT)
     with pytest.raises(AccessDenied):
         recoveries.record_recovery(make_user(Role.LEGAL), referral, "frozen", "1")
+
+
+# The case page, the victim, the queue and the dashboard --------------------------------------------------------
+
+def _text(message) -> str:
+    return message.get_payload(decode=True).decode()
+
+
+def _post(client, case, url: str, data: dict):
+    token = csrf_token(client, f"/staff/cases/{case.reference}")
+    return client.post(f"/staff/cases/{case.reference}/referrals{url}", data={"csrf_token": token, **data})
+
+
+def test_a_handler_drafts_sends_and_records_frozen_from_the_case_page(app, client, filed, handler, login,
+                                                                      smtp_server):
+    from tests.casework.test_mail import _use_server
+
+    _use_server(app, smtp_server.host, smtp_server.port)
+    case = filed.case
+    organisation("harbour-exchange", hold=7)
+    referral = freeze(case)
+    db.session.commit()
+    login(handler)
+    page = client.get(f"/staff/cases/{case.reference}").get_data(as_text=True)
+    assert f'id="referral-{referral.id}"' in page and "Draft the request" in page
+    assert _post(client, case, f"/{referral.id}/draft", {"expected": "proposed"}).status_code == 302
+    page = client.get(f"/staff/cases/{case.reference}").get_data(as_text=True)
+    assert "Send by e-mail to freeze@harbour.example" in page
+    assert _post(client, case, f"/{referral.id}/send", {"expected": "drafted"}).status_code == 302
+    page = client.get(f"/staff/cases/{case.reference}").get_data(as_text=True)
+    assert "Police report due" in page and "due in 7 days" in page
+    response = _post(client, case, f"/{referral.id}/amount", {"expected": "sent", "kind": "frozen",
+                                                               "asset": "traced", "amount": "1000.5"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "At most 1,000 USDT" in page and 'value="1000.5"' in page
+    response = _post(client, case, f"/{referral.id}/amount", {"expected": "sent", "kind": "frozen",
+                                                               "asset": "traced", "amount": "750"})
+    assert response.status_code == 302
+    page = client.get(f"/staff/cases/{case.reference}").get_data(as_text=True)
+    assert "Frozen: 750 USDT · Returned: 0 USDT" in page
+    # The victim hears of it: an e-mail in their language, and a line on their portal's timeline.
+    assert mail.send_pending() >= 2
+    [news] = [m for m in smtp_server.messages if m["To"] == "victim@example.org" and "750 USDT" in _text(m)]
+    assert "冻结" in news["Subject"] and case.reference in news["Subject"]
+    freeze_request = [m for m in smtp_server.messages if m["To"] == "freeze@harbour.example"]
+    assert len(freeze_request) == 1 and DEPOSIT in _text(freeze_request[0])
+    limiter.reset()
+    victim = app.test_client()
+    victim.get(f"/track/{case.reference}/{filed.access_token}")
+    portal_page = victim.get(f"/track/{case.reference}").get_data(as_text=True)
+    assert "部分被盗资金已被冻结或退回" in portal_page or "frozen or returned" in portal_page
+
+
+def test_a_refused_edit_shows_the_text_again(app, client, filed, handler, login):
+    organisation("harbour-exchange")
+    referral = freeze(filed.case)
+    referrals.draft_referral(handler, referral)
+    db.session.commit()
+    login(handler)
+    response = _post(client, filed.case, f"/{referral.id}/edit", {
+        "expected": "drafted", "subject": "Freeze <b>now</b>", "body": "my own words " + "x" * 20_001})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Keep it under" in page and "my own words" in page and "Freeze &lt;b&gt;now&lt;/b&gt;" in page
+    response = _post(client, filed.case, f"/{referral.id}/status", {"expected": "proposed", "status": "sent"})
+    assert response.status_code == 422 and "Someone else changed this referral" in response.get_data(as_text=True)
+
+
+def test_recovered_amounts_roll_up_to_the_queue_and_dashboard(app, client, make_case, handler, login):
+    from casework.services import dashboard
+
+    first, second = make_case().case, make_case().case
+    for case, frozen, returned in ((first, "100", "40"), (second, "5.5", None)):
+        referral = freeze(case, status=R.SENT)
+        recoveries.record_recovery(handler, referral, "frozen", frozen)
+        if returned:
+            recoveries.record_recovery(handler, referral, "returned", returned)
+    db.session.commit()
+    lines = {line.reference: line for line in queue.find_cases(handler, queue.QueueQuery()).lines}
+    assert lines[first.reference].recovered == "frozen 100 USDT, returned 40 USDT"
+    assert lines[second.reference].recovered == "frozen 5.5 USDT"
+    csv_text = "".join(queue.export_csv(handler, queue.QueueQuery()))
+    assert "frozen 100 USDT, returned 40 USDT" in csv_text
+    [usdt] = recoveries.dashboard_totals(handler)
+    assert (usdt.frozen_raw, usdt.returned_raw) == (105_500_000, 40 * 10**6)
+    login(handler)
+    assert "frozen 5.5 USDT" in client.get("/staff/cases").get_data(as_text=True)
+    board = client.get("/staff/dashboard").get_data(as_text=True)
+    assert ">105.5<" in board and ">40<" in board
+    assert dashboard.losses_per_asset(handler)
