@@ -162,6 +162,17 @@ class TransitionSchema(ma.Schema):
     case = ma.fields.Nested(CaseLineSchema, required=True)
 
 
+class RecoverySchema(ma.Schema):
+    kind = ma.fields.String(required=True, metadata={"description": "`frozen` or `returned`."})
+    chain_id = ma.fields.Integer(allow_none=True, required=True)
+    token_address = ma.fields.String(allow_none=True, required=True)
+    symbol = ma.fields.String(required=True)
+    decimals = ma.fields.Integer(required=True)
+    amount_raw = ma.fields.String(required=True)
+    amount = ma.fields.String(required=True)
+    recorded_at = ma.fields.AwareDateTime(required=True)
+
+
 class ReferralSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     case_reference = ma.fields.String(required=True)
@@ -180,6 +191,12 @@ class ReferralSchema(ma.Schema):
     follow_up_due_at = ma.fields.AwareDateTime(allow_none=True, required=True)
     created_at = ma.fields.AwareDateTime(required=True)
     sent_at = ma.fields.AwareDateTime(allow_none=True, required=True)
+    sent_to = ma.fields.String(allow_none=True, required=True)
+    police_report_due_at = ma.fields.AwareDateTime(allow_none=True, required=True, metadata={
+        "description": "A courtesy hold's deadline: the police report must reach the target by then."})
+    organisation_id = ma.fields.Integer(allow_none=True, required=True, metadata={
+        "description": "The directory entry it is aimed at."})
+    recoveries = ma.fields.List(ma.fields.Nested(RecoverySchema), required=True)
 
 
 class ReferralListSchema(ma.Schema):
@@ -189,5 +206,9 @@ class ReferralListSchema(ma.Schema):
 class ReferralUpdateSchema(StrictSchema):
     status = Choice(ReferralStatus, required=True)
     note = Text(2_000, metadata={"description": "What the target said (staff only)."})
+    amount = Text(100, metadata={"description": "With status `frozen` or `returned`: the amount, written as a "
+                                 "decimal number (e.g. \"1250.5\"), at most what the trace shows reached the target."})
+    asset = Text(40, metadata={"description": "The asset of `amount` when the referral has several: `traced` (its "
+                               "traced asset) or `loss-<id>` (one of the case's reported losses)."})
     expected = Choice(ReferralStatus, metadata={
         "description": "The status you last saw; if the referral has moved on since, nothing changes (409)."})

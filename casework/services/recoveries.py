@@ -45,6 +45,12 @@ from casework.web import format_amount
 from forms.validators import InvalidInput, parse_amount
 
 TRACED = "traced"
+
+
+class BadAmount(WorkflowError):
+    """An amount that cannot be recorded (not a number, too many decimals, over the cap, no such asset): bad input,
+    not a conflict (the API answers 400)."""
+
 _STATUS_FOR = {RecoveryKind.FROZEN: ReferralStatus.FROZEN, RecoveryKind.RETURNED: ReferralStatus.RETURNED}
 
 
@@ -108,18 +114,18 @@ def record_recovery(user: User, referral: Referral, kind: RecoveryKind | str, am
     try:
         kind = RecoveryKind(kind)
     except ValueError:
-        raise WorkflowError(_("Choose whether the funds were frozen or returned.")) from None
+        raise BadAmount(_("Choose whether the funds were frozen or returned.")) from None
     seen = expected_status(referral, expected)
     note = checked_text(note)
     choice = _chosen(referral, asset)
     try:
         raw, _exact = parse_amount(amount or "", choice.decimals)
     except InvalidInput as problem:
-        raise WorkflowError(str(problem)) from None
+        raise BadAmount(str(problem)) from None
     _lock(referral)
     recorded = sum(row.amount_raw for row in _rows(referral) if row.kind is kind and choice.same(row))
     if recorded + raw > choice.cap_raw:
-        raise WorkflowError(_(
+        raise BadAmount(_(
             "At most %(cap)s can be recorded on this referral (what reached %(target)s), and %(recorded)s is "
             "recorded already: %(amount)s is too much.", cap=_amount(choice.cap_raw, choice),
             target=referral.target_name, recorded=_amount(recorded, choice), amount=_amount(raw, choice)))
@@ -139,13 +145,13 @@ def record_recovery(user: User, referral: Referral, kind: RecoveryKind | str, am
 def _chosen(referral: Referral, key: str | None) -> AssetChoice:
     choices = asset_choices(referral)
     if not choices:
-        raise WorkflowError(_("Neither the trace nor the report gives an asset for this referral: record the amount "
+        raise BadAmount(_("Neither the trace nor the report gives an asset for this referral: record the amount "
                               "on the referral to the exchange or issuer that holds the funds."))
     if not key and len(choices) == 1:
         return choices[0]
     chosen = next((choice for choice in choices if choice.key == key), None)
     if chosen is None:
-        raise WorkflowError(_("Choose the asset from the list."))
+        raise BadAmount(_("Choose the asset from the list."))
     return chosen
 
 

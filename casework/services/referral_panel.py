@@ -13,7 +13,7 @@ from flask_babel import ngettext
 from sqlalchemy import select
 
 from casework.extensions import db
-from casework.models import Case, ChannelKind, Organisation, Referral, ReferralStatus, User, utcnow
+from casework.models import Case, ChannelKind, Organisation, Referral, ReferralKind, ReferralStatus, User, utcnow
 from casework.services import recoveries, referrals
 from casework.services.access import Permission, can
 from casework.services.referrals import AWAITING, DRAFTABLE, SENDABLE, CannotAct
@@ -170,8 +170,20 @@ def _line(referral: Referral, works: bool, now: datetime) -> PanelLine:
         can_follow_up=works and status in AWAITING | {ReferralStatus.DECLINED},
         can_record=works and status in {ReferralStatus.SENT, ReferralStatus.ACKNOWLEDGED, ReferralStatus.FROZEN,
                                         ReferralStatus.RETURNED},
-        reason=referral.reason,
+        reason=referral.reason or _police_reason(referral),
     )
+
+
+def _police_reason(referral: Referral) -> str | None:
+    """Why a police package was drafted: the target its freeze request waits for acts only on police requests."""
+    if referral.kind is not ReferralKind.POLICE or not referral.target_address:
+        return None
+    waiting = next((r for r in referral.case.referrals if r.kind is not ReferralKind.POLICE and r.organisation
+                    and r.target_address == referral.target_address), None)
+    if waiting is None:
+        return None
+    return _("%(target)s acts only on requests from the police: ask them to send the freeze request.",
+             target=waiting.organisation.name)
 
 
 def _entry_url(organisation_id: int | None) -> str | None:

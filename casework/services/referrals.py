@@ -116,8 +116,10 @@ def _status(value: ReferralStatus | str) -> ReferralStatus:
 
 
 def update_referral(user: User | None, referral: Referral, status: ReferralStatus | str, *, note: str | None = None,
-                    expected: ReferralStatus | str | None = None, values: dict | None = None) -> CaseEvent:
-    """Move referral to `status` (setting `values`, other columns, in the same compare-and-set), or raise
+                    expected: ReferralStatus | str | None = None, values: dict | None = None,
+                    details: dict | None = None) -> CaseEvent:
+    """Move referral to `status` (setting `values`, other columns, in the same compare-and-set; `details` go into
+    the event, e.g. change="sent" and where, see casework.messages), or raise
     WorkflowError (StaleChange when it changed since `expected`, the status the caller saw; AccessDenied for a role
     that may not). user None: the system (the first-hour work), never a request. The caller commits."""
     if user is not None:
@@ -136,7 +138,7 @@ def update_referral(user: User | None, referral: Referral, status: ReferralStatu
         values["sent_at"] = utcnow()
     _compare_and_set(referral, seen, values)
     return CaseEvent.record(referral.case, user, EventKind.REFERRAL, summary=note, target=referral.target_name,
-                            before=seen, after=status, note=note)
+                            before=seen, after=status, note=note, **(details or {}))
 
 
 def expected_status(referral: Referral, expected: ReferralStatus | str | None) -> ReferralStatus:
@@ -221,7 +223,7 @@ def _write_draft(user: User | None, referral: Referral, route: directory.Route |
     else:
         _compare_and_set(referral, seen, values)
         CaseEvent.record(referral.case, user, EventKind.REFERRAL, target=referral.target_name, before=seen,
-                         after=seen, note=_("draft written again"))
+                         after=seen, note="", change="redrafted")
     return referral
 
 
@@ -241,8 +243,6 @@ def _draft_police_package(user: User | None, freeze: Referral, route: directory.
             target_name=(force.name if force else POLICE_TARGET)[:200], target_address=freeze.target_address,
             chain_id=freeze.chain_id, token_address=freeze.token_address, symbol=freeze.symbol,
             decimals=freeze.decimals, amount_raw=freeze.amount_raw, tx_hashes=freeze.tx_hashes,
-            reason=_("%(target)s acts only on requests from the police: ask them to send the freeze request.",
-                     target=route.organisation.name),
         )
         db.session.add(police)
         db.session.flush()
@@ -301,7 +301,7 @@ def edit_draft(user: User, referral: Referral, subject: str, body: str, *, expec
         return update_referral(user, referral, R.DRAFTED, expected=seen, values=values)
     _compare_and_set(referral, seen, values)
     return CaseEvent.record(referral.case, user, EventKind.REFERRAL, target=referral.target_name, before=seen,
-                            after=seen, note=_("draft edited"))
+                            after=seen, note="", change="edited")
 
 
 # Sending and following up
@@ -337,7 +337,7 @@ def send_referral(user: User, referral: Referral, *, sent_to: str | None = None,
             and referral.kind in (ReferralKind.EXCHANGE_FREEZE, ReferralKind.STABLECOIN_ISSUER)):
         values["police_report_due_at"] = sent_at + route.police_report_due
     event = update_referral(user, referral, R.SENT, expected=seen, values=values,
-                            note=_("sent to %(where)s", where=values["sent_to"]))
+                            details={"change": "sent", "where": values["sent_to"]})
     if route is not None and route.channel_kind is ChannelKind.EMAIL and route.channel:
         mail.queue_email(route.channel, referral.draft_subject, referral.draft_body, case_id=referral.case_id)
     return event
@@ -362,7 +362,7 @@ def record_follow_up(user: User, referral: Referral, note: str, next_on: date | 
         due = datetime.combine(next_on, time(9), tzinfo=UTC)
     _compare_and_set(referral, seen, {"follow_up_due_at": due})
     return CaseEvent.record(referral.case, user, EventKind.REFERRAL, summary=note, target=referral.target_name,
-                            before=seen, after=seen, note=_("follow-up: %(note)s", note=note),
+                            before=seen, after=seen, note=note, change="follow_up",
                             follow_up=due.isoformat() if due else None)
 
 
@@ -390,5 +390,5 @@ def open_referral(user: User, case, organisation_id: int | None, *, note: str | 
     db.session.add(referral)
     db.session.flush()
     CaseEvent.record(case, user, EventKind.REFERRAL, summary=note, target=referral.target_name, before=R.PROPOSED,
-                     after=R.PROPOSED, note=note or _("opened by hand"))
+                     after=R.PROPOSED, note=note, change="opened")
     return _write_draft(user, referral, route, R.PROPOSED)

@@ -388,3 +388,30 @@ def test_recovered_amounts_roll_up_to_the_queue_and_dashboard(app, client, make_
     board = client.get("/staff/dashboard").get_data(as_text=True)
     assert ">105.5<" in board and ">40<" in board
     assert dashboard.losses_per_asset(handler)
+
+
+# The API -------------------------------------------------------------------------------------------------------
+
+def test_the_api_records_an_amount_with_the_status_and_refuses_a_bad_one(app, client, filed, make_user):
+    from casework.services import api_tokens
+
+    user = make_user(Role.HANDLER)
+    referral = freeze(filed.case, status=R.SENT)
+    token = api_tokens.create_token(user, "desk")
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {token.secret}"}
+    url = f"/api/v1/referrals/{referral.id}"
+    response = client.patch(url, headers=headers, json={"status": "frozen", "amount": "1000.0000001"})
+    assert response.status_code == 400 and "at most 6 digits" in response.get_json()["error"]["message"]
+    response = client.patch(url, headers=headers, json={"status": "frozen", "amount": "2000"})
+    assert response.status_code == 400 and "At most 1,000 USDT" in response.get_json()["error"]["message"]
+    response = client.patch(url, headers=headers, json={"status": "acknowledged", "amount": "1"})
+    assert response.status_code == 400
+    response = client.patch(url, headers=headers, json={"status": "frozen", "amount": "250.5", "expected": "sent"})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["status"] == "frozen" and body["recoveries"][0]["amount_raw"] == "250500000"
+    response = client.patch(url, headers=headers, json={"status": "returned", "amount": "100", "expected": "sent"})
+    assert response.status_code == 409
+    response = client.patch(url, headers=headers, json={"status": "returned", "expected": "frozen"})
+    assert response.status_code == 200 and response.get_json()["status"] == "returned"
