@@ -5,6 +5,7 @@ the roll-ups on the case page, queue and dashboard, the victim's e-mail and port
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from email.header import decode_header, make_header
 
 import pytest
 from sqlalchemy import select
@@ -341,14 +342,15 @@ def test_a_handler_drafts_sends_and_records_frozen_from_the_case_page(app, clien
     # The victim hears of it: an e-mail in their language, and a line on their portal's timeline.
     assert mail.send_pending() >= 2
     [news] = [m for m in smtp_server.messages if m["To"] == "victim@example.org" and "750 USDT" in _text(m)]
-    assert "冻结" in news["Subject"] and case.reference in news["Subject"]
+    subject = str(make_header(decode_header(news["Subject"])))
+    assert "冻结" in subject and case.reference in subject
     freeze_request = [m for m in smtp_server.messages if m["To"] == "freeze@harbour.example"]
     assert len(freeze_request) == 1 and DEPOSIT in _text(freeze_request[0])
     limiter.reset()
     victim = app.test_client()
     victim.get(f"/track/{case.reference}/{filed.access_token}")
     portal_page = victim.get(f"/track/{case.reference}").get_data(as_text=True)
-    assert "部分被盗资金已被冻结或退回" in portal_page or "frozen or returned" in portal_page
+    assert "Part of the stolen funds was frozen or returned" in portal_page and "750 USDT" in portal_page
 
 
 def test_a_refused_edit_shows_the_text_again(app, client, filed, handler, login):
