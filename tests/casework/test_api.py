@@ -380,8 +380,8 @@ def test_a_stale_or_illegal_referral_change_changes_nothing(client, bearer, make
     url = f"/api/v1/referrals/{referral.id}"
     _error(client.patch(url, headers=headers, json={"status": "frozen", "expected": "sent"}), 409, "stale")
     error = _error(client.patch(url, headers=headers, json={"status": "drafted"}), 409, "conflict")
-    assert error["message"] == ("A referral in status “Acknowledged” can become: Funds frozen, Declined, Funds returned, "
-                                "Closed.")
+    assert error["message"] == ("A referral in status “Acknowledged” can become: Funds frozen, Declined, "
+                                "Funds returned, Closed.")
     db.session.expire_all()
     assert db.session.get(Referral, referral.id).status is ReferralStatus.ACKNOWLEDGED
     assert _events(case, EventKind.REFERRAL) == []
