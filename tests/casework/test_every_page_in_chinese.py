@@ -78,7 +78,9 @@ COUNTRY_CODES = frozenset(code for code in Locale("en").territories if re.fullma
 
 
 class VisibleText(HTMLParser):
-    """The text a reader sees: text nodes outside script and style, and the attributes shown as text."""
+    """The text a reader sees: text nodes outside script and style, and the attributes shown as text. Text inside an
+    element marked as in another language (lang="en": a referral's request, written for an exchange's desk) is
+    English on purpose and left out."""
 
     SHOWN_ATTRIBUTES = ("alt", "title", "placeholder", "aria-label")
 
@@ -88,9 +90,13 @@ class VisibleText(HTMLParser):
         self.options: list[str] = []  # the entries of select lists (time zones there are IANA names, e.g. "GB")
         self._hidden = 0
         self._option = False
+        self._foreign: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         if tag in ("script", "style"):
+            self._hidden += 1
+        if dict(attrs).get("lang", "zh").startswith("en") and tag not in ("html", "input", "img", "br", "meta"):
+            self._foreign.append(tag)
             self._hidden += 1
         self._option = tag == "option"
         values = dict(attrs)
@@ -100,6 +106,9 @@ class VisibleText(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style"):
+            self._hidden -= 1
+        if self._foreign and self._foreign[-1] == tag:
+            self._foreign.pop()
             self._hidden -= 1
         self._option = False
 
@@ -155,6 +164,7 @@ def seeded(app, client, devnet, staged_thefts, make_user, task_templates):
     case = db.session.scalar(select(Case).where(Case.incident_type == IncidentType.APPROVAL_PHISHING))
     run_evidence_work(case, staged_thefts.chain_id)
     staff = make_user(Role.ADMIN)
+    _send_a_freeze_request(case, staff)
     portal.send_victim_message(case, "请问我的资金能追回吗？")
     thread.reply_to_victim(staff, case, "我们正在联系交易所。")
     thread.add_note(staff, case, "已发冻结申请。")
@@ -166,6 +176,22 @@ def seeded(app, client, devnet, staged_thefts, make_user, task_templates):
     run = db.session.scalars(select(TraceRun).where(TraceRun.case_id == case.id)).one()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = CHINESE
     return {"case": case, "token": token, "run": run, "staff": staff, "file": chat}
+
+
+def _send_a_freeze_request(case: Case, staff) -> None:
+    """The trace's first freeze request drafted for its directory entry, sent, and an amount frozen: the case page
+    shows the referrals panel with every part, the portal the news."""
+    from casework.models import ChannelKind, Organisation, OrganisationKind, Requester
+    from casework.services import recoveries, referrals
+
+    proposed = case.referrals[0]
+    db.session.add(Organisation(slug="staged-exchange", name=proposed.target_name, kind=OrganisationKind.EXCHANGE,
+                                requester=Requester.VICTIM, channel_kind=ChannelKind.EMAIL,
+                                channel="freeze@exchange.example", courtesy_hold_days=7, aliases=[], facts=[]))
+    db.session.flush()
+    [drafted, *_others] = referrals.draft_proposed(case)
+    referrals.send_referral(staff, drafted)
+    recoveries.record_recovery(staff, drafted, "frozen", "1")
 
 
 def _open(client, url: str, pages: dict[str, tuple[list[str], list[str]]]) -> None:
