@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 
 from casework.extensions import db
 from casework.models import (
@@ -156,9 +156,10 @@ def _chosen(referral: Referral, key: str | None) -> AssetChoice:
 
 
 def _lock(referral: Referral) -> None:
-    """Hold the referral's row until commit, so that two amounts recorded at once are checked one after the other
-    (SQLite takes the whole database for writing instead)."""
-    db.session.execute(select(Referral.id).where(Referral.id == referral.id).with_for_update())
+    """Hold the referral's row for writing until commit (an UPDATE that changes nothing: PostgreSQL locks the row,
+    SQLite takes its write lock), so that two amounts recorded at once are checked one after the other."""
+    db.session.execute(update(Referral).where(Referral.id == referral.id).values(status=Referral.status)
+                       .execution_options(synchronize_session=False))
 
 
 def _rows(referral: Referral) -> list[Recovery]:

@@ -292,6 +292,29 @@ def test_a_stale_amount_or_status_changes_nothing(app, filed, handler):
     assert len(referral.recoveries) == 1 and referral.status is R.FROZEN
 
 
+def test_two_amounts_recorded_at_once_never_pass_the_cap_together(app, filed, make_user):
+    from tests.fixtures.factories import at_once
+
+    handler_id = make_user(Role.HANDLER).id
+    referral_id = freeze(filed.case, status=R.FROZEN, amount=1_000 * 10**6).id
+    db.session.commit()
+
+    def record() -> str:
+        from casework.models import User
+
+        try:
+            recoveries.record_recovery(db.session.get(User, handler_id), db.session.get(Referral, referral_id),
+                                       "frozen", "600")
+        except WorkflowError as error:
+            return error.message
+        return "recorded"
+
+    outcomes = at_once(app, record, 2)
+    assert sorted(outcome[:7] for outcome in outcomes) == ["At most", "recorde"]
+    db.session.expire_all()
+    assert [row.amount_raw for row in db.session.get(Referral, referral_id).recoveries] == [600 * 10**6]
+
+
 def test_legal_may_not_record_amounts(app, filed, make_user):
     from casework.services.access import AccessDenied
 
