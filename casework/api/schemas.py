@@ -11,7 +11,7 @@ from casework.services.workflow import REASON_MAX_CHARS, VICTIM_SUMMARY_MAX_CHAR
 from forms.portal import INFORMATION_MAX_CHARS
 
 MAX_ID = 2**31 - 1
-SORTS = ("urgency", "newest", "oldest", "updated")
+SORTS = ("urgency", "newest", "oldest", "updated", "due")
 # Control characters (NUL included) are refused; a required text must hold something other than spaces. As patterns,
 # so that the OpenAPI document says so.
 _PLAIN = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"

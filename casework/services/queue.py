@@ -21,18 +21,19 @@ from datetime import UTC, date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, func, literal_column, select, text
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload, selectinload
 
 from casework.extensions import db
 from casework.models import Case, CaseStatus, IncidentType, Priority, Referral, Role, User, utcnow
 from casework.models.case import URGENCY_SQL
-from casework.services import chains, recoveries, referral_panel, search_index
+from casework.services import chains, recoveries, referral_panel, referrals, search_index
 from casework.services.access import Permission, require
 from casework.services.workflow import WorkflowError
 from casework.web import format_amount
 
 OPEN_STATUSES = tuple(status for status in CaseStatus if status is not CaseStatus.CLOSED)
-SORTS = ("urgency", "newest", "oldest", "updated")
+SORTS = ("urgency", "newest", "oldest", "updated", "due")
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
 MAX_PAGE = 10_000
@@ -301,7 +302,8 @@ def filter_choices(user: User) -> QueueFilters:
         chains=[Choice(str(c.chain_id), c.name) for c in chains.registry()],
         handlers=[Choice(str(person.id), person.display_name) for person in staff],
         sorts=[Choice("urgency", _("Most urgent first")), Choice("newest", _("Newest first")),
-               Choice("oldest", _("Oldest first")), Choice("updated", _("Recently updated"))],
+               Choice("oldest", _("Oldest first")), Choice("updated", _("Recently updated")),
+               Choice("due", _("Nearest referral date first"))],
     )
 
 
@@ -353,7 +355,18 @@ def _ordered(statement: Select, sort: str) -> Select:
         "oldest": (Case.submitted_at, Case.id),
         "updated": (Case.updated_at.desc(), Case.id.desc()),
     }
+    if sort == "due":  # not read from an index: a subquery per case, for a list narrowed by its filters
+        return statement.order_by(_nearest_referral_date().asc().nulls_last(), Case.id)
     return statement.order_by(*orders[sort])
+
+
+def _nearest_referral_date() -> ColumnElement:
+    """The nearest follow-up or police-report date of a case's referrals still waiting on their target."""
+    waiting = (Referral.case_id == Case.id, Referral.status.in_(referrals.AWAITING))
+    follow_up = select(func.min(Referral.follow_up_due_at)).where(*waiting).scalar_subquery()
+    police = select(func.min(Referral.police_report_due_at)).where(*waiting).scalar_subquery()
+    return sql_case((follow_up.is_(None), police), (police.is_(None), follow_up), (follow_up < police, follow_up),
+                    else_=police)
 
 
 def _midnight(day: date) -> datetime:

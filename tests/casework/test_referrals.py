@@ -440,3 +440,17 @@ def test_the_api_records_an_amount_with_the_status_and_refuses_a_bad_one(app, cl
     assert response.status_code == 409
     response = client.patch(url, headers=headers, json={"status": "returned", "expected": "frozen"})
     assert response.status_code == 200 and response.get_json()["status"] == "returned"
+
+
+def test_the_queue_orders_by_the_nearest_referral_date(app, make_case, handler):
+    later, none, sooner = (make_case().case for _ in range(3))
+    now = datetime.now(UTC)
+    freeze(later, status=R.SENT).follow_up_due_at = now + timedelta(days=5)
+    waiting = freeze(sooner, status=R.SENT)
+    waiting.follow_up_due_at, waiting.police_report_due_at = now + timedelta(days=9), now + timedelta(days=1)
+    closed = freeze(none, status=R.CLOSED)
+    closed.follow_up_due_at = now  # a closed referral's date does not count
+    db.session.commit()
+    lines = queue.find_cases(handler, queue.parse_query({"sort": "due"}, user=handler)).lines
+    assert [line.reference for line in lines] == [sooner.reference, later.reference, none.reference]
+    assert lines[0].next_due == waiting.police_report_due_at and lines[2].next_due is None
