@@ -67,6 +67,10 @@ _ORDER = list(ReferralStatus)
 POLICE_TARGET = "Police"
 
 
+class CannotAct(WorkflowError):
+    """The directory says this target cannot act on a request (or has no entry): nothing is drafted or sent."""
+
+
 def next_statuses(referral: Referral) -> list[ReferralStatus]:
     """Where this referral may move now, in the order of the lifecycle."""
     return sorted(ALLOWED_MOVES[referral.status], key=_ORDER.index)
@@ -133,12 +137,28 @@ def update_referral(user: User | None, referral: Referral, status: ReferralStatu
             raise WorkflowError(_("A referral in status “%(src)s” cannot change status.", src=seen.title))
         raise WorkflowError(_("A referral in status “%(src)s” can become: %(allowed)s.", src=seen.title,
                               allowed=_(", ").join(state.title for state in allowed)))
+    if status is R.SENT:
+        _refuse_unable(referral)
     values = {"status": status, **(values or {})}
     if status is R.SENT and "sent_at" not in values:
         values["sent_at"] = utcnow()
     _compare_and_set(referral, seen, values)
     return CaseEvent.record(referral.case, user, EventKind.REFERRAL, summary=note, target=referral.target_name,
                             before=seen, after=status, note=note, **(details or {}))
+
+
+def _refuse_unable(referral: Referral) -> None:
+    """CannotAct when the directory knows the target and says it cannot act (an unknown target may still have been
+    written to by hand)."""
+    organisation = referral.organisation or directory.organisation_for_name(referral.target_name)
+    if organisation is not None and not directory.route_for(organisation).can_act:
+        raise CannotAct(_cannot_act(organisation))
+
+
+def _cannot_act(organisation: Organisation) -> str:
+    return _("%(target)s cannot freeze or return funds (the directory says: %(who)s), so nothing is drafted or sent "
+             "to it. Tell the victim, and look for the exchange or issuer the funds reached.",
+             target=organisation.name, who=organisation.requester.title)
 
 
 def expected_status(referral: Referral, expected: ReferralStatus | str | None) -> ReferralStatus:
@@ -170,10 +190,6 @@ def _stale(referral: Referral) -> StaleChange:
 # Drafting
 
 
-class CannotAct(WorkflowError):
-    """The directory says this target cannot act on a request (or has no entry): nothing is drafted or sent."""
-
-
 def route_of(referral: Referral) -> directory.Route:
     """The directory's route for this referral's target, or CannotAct with what to do instead."""
     organisation = referral.organisation or directory.organisation_for_name(referral.target_name)
@@ -182,9 +198,7 @@ def route_of(referral: Referral) -> directory.Route:
                           "referral by hand to an entry of the directory.", target=referral.target_name))
     route = directory.route_for(organisation)
     if not route.can_act:
-        raise CannotAct(_("%(target)s cannot freeze or return funds (the directory says: %(who)s), so nothing is "
-                          "drafted or sent to it. Tell the victim, and look for the exchange or issuer the funds "
-                          "reached.", target=organisation.name, who=organisation.requester.title))
+        raise CannotAct(_cannot_act(organisation))
     return route
 
 
@@ -217,7 +231,8 @@ def _write_draft(user: User | None, referral: Referral, route: directory.Route |
                  seen: ReferralStatus) -> Referral:
     draft = referral_drafts.compose(referral, route)
     values = {"draft_subject": draft.subject[:SUBJECT_MAX_CHARS], "draft_body": draft.body,
-              "personal_data_shared": draft.personal_data_shared, "organisation_id": referral.organisation_id}
+              "personal_data_shared": draft.personal_data_shared,
+              "organisation_id": route.organisation.id if route is not None else referral.organisation_id}
     if seen is R.PROPOSED:
         update_referral(user, referral, R.DRAFTED, expected=seen, values=values)
     else:
@@ -377,9 +392,7 @@ def open_referral(user: User, case, organisation_id: int | None, *, note: str | 
     note = checked_text(note)
     route = directory.route_for(organisation)
     if not route.can_act:
-        raise CannotAct(_("%(target)s cannot freeze or return funds (the directory says: %(who)s), so nothing is "
-                          "drafted or sent to it. Tell the victim, and look for the exchange or issuer the funds "
-                          "reached.", target=organisation.name, who=organisation.requester.title))
+        raise CannotAct(_cannot_act(organisation))
     open_already = db.session.scalar(select(Referral.id).where(
         Referral.case_id == case.id, Referral.organisation_id == organisation.id, Referral.kind == route.kind,
         Referral.target_address.is_(None), Referral.status.not_in((R.CLOSED, R.DECLINED))).limit(1))

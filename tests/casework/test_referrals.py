@@ -138,6 +138,9 @@ def test_a_target_that_cannot_act_is_never_drafted_or_opened(app, filed, handler
         referrals.open_referral(handler, filed.case, maker.id)
     with pytest.raises(WorkflowError, match="Draft this request"):
         referrals.send_referral(handler, referral, sent_to="somewhere")
+    with pytest.raises(CannotAct, match="cannot freeze or return funds"):  # nor by the status form or the API
+        referrals.update_referral(handler, referral, R.SENT, expected="proposed")
+    assert referral.status is R.PROPOSED
 
 
 def test_a_target_the_directory_does_not_know_is_refused_with_what_to_do(app, filed, handler):
