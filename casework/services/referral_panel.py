@@ -87,6 +87,8 @@ class PanelLine:
     can_follow_up: bool
     can_record: bool
     reason: str | None
+    # Its target acts only on police requests: "draft" writes the police referral instead.
+    waits_for_police: bool
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,10 @@ def _line(referral: Referral, works: bool, now: datetime) -> PanelLine:
         route, refusal = None, problem.message
     status = referral.status
     return PanelLine(
-        id=referral.id, kind=referral.kind.title, target=referral.target_name,
+        id=referral.id, kind=referral.kind.title,
+        # A police package without a directory entry is addressed to "Police": shown in the reader's words.
+        target=ReferralKind.POLICE.title if referral.target_name == referrals.POLICE_TARGET and referral.organisation
+        is None else referral.target_name,
         target_url=_entry_url(referral.organisation_id), target_address=referral.target_address,
         chain_id=referral.chain_id, status_code=status.value, status=status.title,
         next_statuses=[Choice(s.value, s.title) for s in referrals.next_statuses(referral)],
@@ -171,6 +176,8 @@ def _line(referral: Referral, works: bool, now: datetime) -> PanelLine:
         can_record=works and status in {ReferralStatus.SENT, ReferralStatus.ACKNOWLEDGED, ReferralStatus.FROZEN,
                                         ReferralStatus.RETURNED},
         reason=referral.reason or _police_reason(referral),
+        waits_for_police=route is not None and route.kind is ReferralKind.POLICE
+        and referral.kind is not ReferralKind.POLICE,
     )
 
 

@@ -125,6 +125,20 @@ def test_an_exchange_that_takes_only_police_gets_the_police_package_first(app, f
     assert len(case.referrals) == 2
 
 
+def test_the_case_page_says_a_freeze_request_waits_for_the_police(app, client, filed, handler, login):
+    organisation("strict-exchange", requester=Requester.POLICE, channel_kind=ChannelKind.PORTAL,
+                 channel="https://le.strict.example")
+    exchange = freeze(filed.case, "Strict Exchange")
+    db.session.commit()
+    login(handler)
+    page = client.get(f"/staff/cases/{filed.case.reference}").get_data(as_text=True)
+    assert "acts only on requests from the police" in page and "Draft the police referral" in page
+    assert _post(client, filed.case, f"/{exchange.id}/draft", {"expected": "proposed"}).status_code == 302
+    db.session.expire_all()
+    [police] = [r for r in filed.case.referrals if r.kind is ReferralKind.POLICE]
+    assert police.status is R.DRAFTED and police.target_name == "Police"
+
+
 @pytest.mark.parametrize("requester", [Requester.NOBODY])
 def test_a_target_that_cannot_act_is_never_drafted_or_opened(app, filed, handler, requester):
     maker = organisation("wallet-maker", OrganisationKind.WALLET_MAKER, requester=requester,
