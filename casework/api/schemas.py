@@ -24,6 +24,10 @@ def _values(enum_cls) -> list[str]:
     return [member.value for member in enum_cls]
 
 
+# A positive decimal number as a person writes it (thousands may be grouped with commas): 1250.5, 1,250.5.
+AMOUNT = r"^[0-9][0-9,]*(\.[0-9]+)?$"
+
+
 def Text(max_chars: int, *, required: bool = False, **kwargs) -> ma.fields.String:  # noqa: N802 - a field factory
     """A string of at most max_chars characters without control characters (NUL included); a required one must
     hold something other than spaces."""
@@ -206,8 +210,10 @@ class ReferralListSchema(ma.Schema):
 class ReferralUpdateSchema(StrictSchema):
     status = Choice(ReferralStatus, required=True)
     note = Text(2_000, metadata={"description": "What the target said (staff only)."})
-    amount = Text(100, metadata={"description": "With status `frozen` or `returned`: the amount, written as a "
-                                 "decimal number (e.g. \"1250.5\"), at most what the trace shows reached the target."})
+    amount = ma.fields.String(validate=[validate.Length(max=100), validate.Regexp(
+        AMOUNT, error="Write the amount as a decimal number, e.g. 1250.5.")], metadata={
+        "description": "With status `frozen` or `returned`: the amount, written as a decimal number (e.g. "
+                       "\"1250.5\"), at most what the trace shows reached the target (else 409 `bad_amount`)."})
     asset = Text(40, metadata={"description": "The asset of `amount` when the referral has several: `traced` (its "
                                "traced asset) or `loss-<id>` (one of the case's reported losses)."})
     expected = Choice(ReferralStatus, metadata={

@@ -115,9 +115,9 @@ def list_referrals(reference: str):
 @bp.patch("/referrals/<int:referral_id>")
 @bp.arguments(schemas.ReferralUpdateSchema)
 @bp.response(200, schemas.ReferralSchema)
-@bp.alt_response(400, schema=ErrorSchema, description="`bad_request`: the amount cannot be recorded (not a number, "
-                 "too many decimals, more than reached the target, no such asset). Nothing was changed.")
-@bp.alt_response(409, schema=ErrorSchema, description="`conflict`: the referral's status does not allow this "
+@bp.alt_response(409, schema=ErrorSchema, description="`bad_amount`: the amount cannot be recorded (too many "
+                 "decimals for the asset, more than reached the target, no such asset, or sent with another status "
+                 "than frozen or returned); `conflict`: the referral's status does not allow this "
                  "change; `stale`: it changed since `expected`. Nothing was changed.")
 @bp.doc(summary="Record a referral's new status", description="E.g. an exchange's compliance desk posting "
         "`frozen` with the amount it froze. Needs a role that works cases.")
@@ -127,13 +127,13 @@ def update_referral(body: dict, referral_id: int):
         referrals.update_referral(_user(), referral, body["status"], note=body.get("note"),
                                   expected=body.get("expected"))
     elif body["status"] not in (ReferralStatus.FROZEN.value, ReferralStatus.RETURNED.value):
-        return json_error(400, _("Send an amount only with the status frozen or returned."))
+        return json_error(409, _("Send an amount only with the status frozen or returned."), code="bad_amount")
     else:
         try:
             recoveries.record_recovery(_user(), referral, body["status"], body["amount"],
                                        asset=body.get("asset"), expected=body.get("expected"), note=body.get("note"))
         except recoveries.BadAmount as problem:
             db.session.rollback()
-            return json_error(400, problem.message)
+            return json_error(409, problem.message, code="bad_amount")
     db.session.commit()
     return case_facts.referral_facts(referral)

@@ -443,12 +443,15 @@ def test_the_api_records_an_amount_with_the_status_and_refuses_a_bad_one(app, cl
     db.session.commit()
     headers = {"Authorization": f"Bearer {token.secret}"}
     url = f"/api/v1/referrals/{referral.id}"
+    for amount in ("-1", "ten", "1e3", ""):  # not a decimal number: refused by the schema
+        assert client.patch(url, headers=headers, json={"status": "frozen", "amount": amount}).status_code == 422
     response = client.patch(url, headers=headers, json={"status": "frozen", "amount": "1000.0000001"})
-    assert response.status_code == 400 and "at most 6 digits" in response.get_json()["error"]["message"]
+    error = response.get_json()["error"]
+    assert response.status_code == 409 and error["code"] == "bad_amount" and "at most 6 digits" in error["message"]
     response = client.patch(url, headers=headers, json={"status": "frozen", "amount": "2000"})
-    assert response.status_code == 400 and "At most 1,000 USDT" in response.get_json()["error"]["message"]
+    assert response.status_code == 409 and "At most 1,000 USDT" in response.get_json()["error"]["message"]
     response = client.patch(url, headers=headers, json={"status": "acknowledged", "amount": "1"})
-    assert response.status_code == 400
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "bad_amount"
     response = client.patch(url, headers=headers, json={"status": "frozen", "amount": "250.5", "expected": "sent"})
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
