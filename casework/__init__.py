@@ -96,12 +96,14 @@ def _register_blueprints(app: Flask) -> None:
         evidence,
         labels,
         public,
+        referrals,
         report,
         tokens,
         track,
     )
 
-    for module in (public, auth, console, admin, directory, evidence, labels, track, report, dashboard, tokens):
+    for module in (public, auth, console, admin, directory, evidence, labels, track, report, dashboard, tokens,
+                   referrals):
         app.register_blueprint(module.bp)
 
     from casework import api

@@ -93,6 +93,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAIL_PASSWORD", "MAIL_PASSWORD", _str, None, "SMTP password."),
     Setting("MAIL_USE_TLS", "MAIL_USE_TLS", _bool, False, "Use STARTTLS with the SMTP server."),
     Setting("MAIL_SENDER", "MAIL_SENDER", _str, "Casework <casework@localhost>", "From address of e-mails."),
+    Setting("REFERRAL_CONTACT", "REFERRAL_CONTACT", _str, None,
+            "Our contact in referrals' requests (the recovery desk's name, e-mail, phone); default: MAIL_SENDER."),
     Setting("OUTBOX_INTERVAL_SECONDS", "OUTBOX_INTERVAL_SECONDS", _int, 15,
             "How often the scheduler sends the mail outbox."),
     Setting("OUTBOX_LEASE_SECONDS", "OUTBOX_LEASE_SECONDS", _int, 600,

@@ -108,12 +108,26 @@ def _task(change: str, title: str, key: str | None = None, **_details: Any) -> s
     return _("%(title)s: %(change)s", title=title, change=TASK_CHANGES[change]())
 
 
-def _referral(target: str, before: str, after: str, note: str = "", **_details: Any) -> str:
+def _referral(target: str, before: str, after: str, note: str = "", change: str | None = None, where: str = "",
+              **_details: Any) -> str:
+    """change: what happened besides (or instead of) a status change: REFERRAL_CHANGES; where: where it was sent."""
     from casework.models.enums import ReferralStatus
 
-    change = _("%(target)s: %(before)s → %(after)s", target=target, before=ReferralStatus(before).title,
-               after=ReferralStatus(after).title)
-    return _with_reason(change, note)
+    said = _("%(target)s: %(before)s → %(after)s", target=target, before=ReferralStatus(before).title,
+             after=ReferralStatus(after).title) if before != after else _("%(target)s: %(status)s", target=target,
+                                                                           status=ReferralStatus(after).title)
+    if change in REFERRAL_CHANGES:
+        said = _("%(change)s (%(what)s)", change=said, what=REFERRAL_CHANGES[change](where))
+    return _with_reason(said, note)
+
+
+REFERRAL_CHANGES: dict[str, Callable[[str], str]] = {
+    "opened": lambda where: _("opened by hand"),
+    "redrafted": lambda where: _("draft written again"),
+    "edited": lambda where: _("draft edited"),
+    "sent": lambda where: _("sent to %(where)s", where=where),
+    "follow_up": lambda where: _("follow-up recorded"),
+}
 
 
 def _recovery(target: str, what: str, amount: str, **_details: Any) -> str:

@@ -11,7 +11,7 @@ from casework.services.workflow import REASON_MAX_CHARS, VICTIM_SUMMARY_MAX_CHAR
 from forms.portal import INFORMATION_MAX_CHARS
 
 MAX_ID = 2**31 - 1
-SORTS = ("urgency", "newest", "oldest", "updated")
+SORTS = ("urgency", "newest", "oldest", "updated", "due")
 # Control characters (NUL included) are refused; a required text must hold something other than spaces. As patterns,
 # so that the OpenAPI document says so.
 _PLAIN = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
@@ -22,6 +22,10 @@ SOME_TEXT = f"^{_PLAIN}*{_VISIBLE}{_PLAIN}*$"
 
 def _values(enum_cls) -> list[str]:
     return [member.value for member in enum_cls]
+
+
+# A positive decimal number as a person writes it (thousands may be grouped with commas): 1250.5, 1,250.5.
+AMOUNT = r"^[0-9][0-9,]*(\.[0-9]+)?$"
 
 
 def Text(max_chars: int, *, required: bool = False, **kwargs) -> ma.fields.String:  # noqa: N802 - a field factory
@@ -162,6 +166,17 @@ class TransitionSchema(ma.Schema):
     case = ma.fields.Nested(CaseLineSchema, required=True)
 
 
+class RecoverySchema(ma.Schema):
+    kind = ma.fields.String(required=True, metadata={"description": "`frozen` or `returned`."})
+    chain_id = ma.fields.Integer(allow_none=True, required=True)
+    token_address = ma.fields.String(allow_none=True, required=True)
+    symbol = ma.fields.String(required=True)
+    decimals = ma.fields.Integer(required=True)
+    amount_raw = ma.fields.String(required=True)
+    amount = ma.fields.String(required=True)
+    recorded_at = ma.fields.AwareDateTime(required=True)
+
+
 class ReferralSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     case_reference = ma.fields.String(required=True)
@@ -180,6 +195,12 @@ class ReferralSchema(ma.Schema):
     follow_up_due_at = ma.fields.AwareDateTime(allow_none=True, required=True)
     created_at = ma.fields.AwareDateTime(required=True)
     sent_at = ma.fields.AwareDateTime(allow_none=True, required=True)
+    sent_to = ma.fields.String(allow_none=True, required=True)
+    police_report_due_at = ma.fields.AwareDateTime(allow_none=True, required=True, metadata={
+        "description": "A courtesy hold's deadline: the police report must reach the target by then."})
+    organisation_id = ma.fields.Integer(allow_none=True, required=True, metadata={
+        "description": "The directory entry it is aimed at."})
+    recoveries = ma.fields.List(ma.fields.Nested(RecoverySchema), required=True)
 
 
 class ReferralListSchema(ma.Schema):
@@ -189,5 +210,11 @@ class ReferralListSchema(ma.Schema):
 class ReferralUpdateSchema(StrictSchema):
     status = Choice(ReferralStatus, required=True)
     note = Text(2_000, metadata={"description": "What the target said (staff only)."})
+    amount = ma.fields.String(validate=[validate.Length(max=100), validate.Regexp(
+        AMOUNT, error="Write the amount as a decimal number, e.g. 1250.5.")], metadata={
+        "description": "With status `frozen` or `returned`: the amount, written as a decimal number (e.g. "
+                       "\"1250.5\"), at most what the trace shows reached the target (else 409 `bad_amount`)."})
+    asset = Text(40, metadata={"description": "The asset of `amount` when the referral has several: `traced` (its "
+                               "traced asset) or `loss-<id>` (one of the case's reported losses)."})
     expected = Choice(ReferralStatus, metadata={
         "description": "The status you last saw; if the referral has moved on since, nothing changes (409)."})

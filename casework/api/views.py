@@ -7,15 +7,16 @@ import re
 
 import marshmallow as ma
 from flask import abort, g
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from casework.api import schemas
-from casework.api.errors import ErrorSchema
+from casework.api.errors import ErrorSchema, json_error
 from casework.extensions import db
-from casework.models import Case, CaseStatus, IncidentType, Priority, User
-from casework.services import case_facts, case_page, queue, referrals, thread, workflow
+from casework.models import Case, CaseStatus, IncidentType, Priority, ReferralStatus, User
+from casework.services import case_facts, case_page, queue, recoveries, referrals, thread, workflow
 from casework.services import cases as case_service
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", description="Cases, notes, transitions and referrals.")
@@ -114,12 +115,25 @@ def list_referrals(reference: str):
 @bp.patch("/referrals/<int:referral_id>")
 @bp.arguments(schemas.ReferralUpdateSchema)
 @bp.response(200, schemas.ReferralSchema)
-@bp.alt_response(409, schema=ErrorSchema, description="`conflict`: the referral's status does not allow this "
+@bp.alt_response(409, schema=ErrorSchema, description="`bad_amount`: the amount cannot be recorded (too many "
+                 "decimals for the asset, more than reached the target, no such asset, or sent with another status "
+                 "than frozen or returned); `conflict`: the referral's status does not allow this "
                  "change; `stale`: it changed since `expected`. Nothing was changed.")
 @bp.doc(summary="Record a referral's new status", description="E.g. an exchange's compliance desk posting "
-        "`frozen`. Needs a role that works cases.")
+        "`frozen` with the amount it froze. Needs a role that works cases.")
 def update_referral(body: dict, referral_id: int):
     referral = referrals.get_referral_for(_user(), referral_id)
-    referrals.update_referral(_user(), referral, body["status"], note=body.get("note"), expected=body.get("expected"))
+    if body.get("amount") is None:
+        referrals.update_referral(_user(), referral, body["status"], note=body.get("note"),
+                                  expected=body.get("expected"))
+    elif body["status"] not in (ReferralStatus.FROZEN.value, ReferralStatus.RETURNED.value):
+        return json_error(409, _("Send an amount only with the status frozen or returned."), code="bad_amount")
+    else:
+        try:
+            recoveries.record_recovery(_user(), referral, body["status"], body["amount"],
+                                       asset=body.get("asset"), expected=body.get("expected"), note=body.get("note"))
+        except recoveries.BadAmount as problem:
+            db.session.rollback()
+            return json_error(409, problem.message, code="bad_amount")
     db.session.commit()
     return case_facts.referral_facts(referral)

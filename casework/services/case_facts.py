@@ -96,6 +96,18 @@ class CaseFacts(CaseLine):
 
 
 @dataclass(frozen=True)
+class RecoveryFacts:
+    kind: str
+    chain_id: int | None
+    token_address: str | None
+    symbol: str
+    decimals: int
+    amount_raw: str
+    amount: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
 class ReferralFacts:
     id: int
     case_reference: str
@@ -114,6 +126,10 @@ class ReferralFacts:
     follow_up_due_at: datetime | None
     created_at: datetime
     sent_at: datetime | None
+    sent_to: str | None
+    police_report_due_at: datetime | None
+    organisation_id: int | None
+    recoveries: list[RecoveryFacts]
 
 
 def _handler(user: User | None) -> Handler | None:
@@ -173,5 +189,8 @@ def referral_facts(referral: Referral) -> ReferralFacts:
         amount_raw=str(referral.amount_raw) if has_amount else None, decimals=referral.decimals,
         amount=format_amount(referral.amount_raw, referral.decimals or 0) if has_amount else None,
         tx_hashes=list(referral.tx_hashes or []), follow_up_due_at=referral.follow_up_due_at,
-        created_at=referral.created_at, sent_at=referral.sent_at,
+        created_at=referral.created_at, sent_at=referral.sent_at, sent_to=referral.sent_to,
+        police_report_due_at=referral.police_report_due_at, organisation_id=referral.organisation_id,
+        recoveries=[RecoveryFacts(r.kind.value, r.chain_id, r.token_address, r.symbol, r.decimals, str(r.amount_raw),
+                                  format_amount(r.amount_raw, r.decimals), r.recorded_at) for r in referral.recoveries],
     )

@@ -28,6 +28,8 @@ from casework.models import (
     Case,
     CaseStatus,
     Priority,
+    Recovery,
+    RecoveryKind,
     Referral,
     ReferralKind,
     ReferralStatus,
@@ -83,13 +85,14 @@ class Asset:
 
 @dataclass(frozen=True)
 class AssetLoss:
-    """What victims reported losing in one asset, what is frozen of it, and how the cases that lost it closed.
-    There is no recovered amount in the schema yet: cases closed as recovered stand in for it."""
+    """What victims reported losing in one asset, what referrals' targets froze and returned of it (Recovery rows),
+    and how the cases that lost it closed."""
 
     asset: Asset
     cases: int
     reported_raw: int
     frozen_raw: int
+    returned_raw: int
     closed_recovered: int
     closed_partially_recovered: int
 
@@ -143,7 +146,7 @@ def new_cases_per_day(user: User, *, days: int = DAYS, today: date | None = None
 
 
 def losses_per_asset(user: User) -> list[AssetLoss]:
-    """Reported losses per asset beside the frozen amounts of referrals in that asset. Cases merged into another,
+    """Reported losses per asset beside the amounts frozen and returned in that asset. Cases merged into another,
     or closed as duplicates, are left out: their loss is already counted on the case they duplicate."""
     require(user, Permission.VIEW_CASES)
     counted = or_(Case.resolution.is_(None), Case.resolution != Resolution.DUPLICATE)
@@ -151,28 +154,31 @@ def losses_per_asset(user: User) -> list[AssetLoss]:
         select(ReportedLoss.chain_id.label("chain_id"), func.lower(ReportedLoss.token_address).label("token"),
                ReportedLoss.decimals.label("decimals"), ReportedLoss.asset_symbol.label("symbol"),
                ReportedLoss.amount_raw.label("reported"), cast(null(), String).label("frozen"),
+               cast(null(), String).label("returned"),
                ReportedLoss.case_id.label("case_id"),
                sql_case((Case.resolution == Resolution.RECOVERED, ReportedLoss.case_id)).label("recovered"),
                sql_case((Case.resolution == Resolution.PARTIALLY_RECOVERED, ReportedLoss.case_id)).label("partly"))
         .join(Case, Case.id == ReportedLoss.case_id).where(Case.merged_into_id.is_(None), counted)
     )
-    frozen = (
-        select(Referral.chain_id, func.lower(Referral.token_address), Referral.decimals, Referral.symbol,
-               cast(null(), String), Referral.amount_raw, cast(null(), Integer), cast(null(), Integer),
-               cast(null(), Integer))
-        .where(Referral.status == ReferralStatus.FROZEN, Referral.amount_raw.is_not(None),
-               Referral.chain_id.is_not(None), Referral.decimals.is_not(None))
+    recovered = (
+        select(Recovery.chain_id, func.lower(Recovery.token_address), Recovery.decimals, Recovery.symbol,
+               cast(null(), String), sql_case((Recovery.kind == RecoveryKind.FROZEN, Recovery.amount_raw)),
+               sql_case((Recovery.kind == RecoveryKind.RETURNED, Recovery.amount_raw)),
+               cast(null(), Integer), cast(null(), Integer), cast(null(), Integer))
+        .join(Case, Case.id == Recovery.case_id).where(Case.merged_into_id.is_(None), counted)
     )
-    both = union_all(reported, frozen).subquery()
+    both = union_all(reported, recovered).subquery()
     rows = db.session.execute(
         select(both.c.chain_id, both.c.token, both.c.decimals, func.min(both.c.symbol),
-               exact_sum(both.c.reported), exact_sum(both.c.frozen), func.count(distinct(both.c.case_id)),
+               exact_sum(both.c.reported), exact_sum(both.c.frozen), exact_sum(both.c.returned),
+               func.count(distinct(both.c.case_id)),
                func.count(distinct(both.c.recovered)), func.count(distinct(both.c.partly)))
         .group_by(both.c.chain_id, both.c.token, both.c.decimals)
     )
     lines = [AssetLoss(Asset(chain_id, token, decimals, symbol or "?"), cases, int(reported_sum or 0),
-                       int(frozen_sum or 0), recovered, partly)
-             for chain_id, token, decimals, symbol, reported_sum, frozen_sum, cases, recovered, partly in rows]
+                       int(frozen_sum or 0), int(returned_sum or 0), recovered, partly)
+             for chain_id, token, decimals, symbol, reported_sum, frozen_sum, returned_sum, cases, recovered, partly
+             in rows]
     return sorted(lines, key=lambda line: (line.asset.chain_id, line.asset.symbol, line.asset.token_address or ""))
 
 
@@ -309,8 +315,8 @@ class _LossesFigure:
     title = _l("Losses reported and frozen per asset")
     description = _l(
         "One bar per asset: the whole bar is the loss victims reported (cases merged into another left out), its "
-        "first part what exchanges or issuers have frozen. Amounts recovered are not recorded yet: the table counts "
-        "the cases closed as recovered instead.")
+        "first part what exchanges or issuers have frozen. The table also gives the amounts returned, and the cases "
+        "closed as recovered.")
 
     @staticmethod
     def data(user: User) -> list[AssetLoss]:
@@ -335,7 +341,8 @@ class _LossesFigure:
                    _("Recovered"), _("Closed as recovered"), _("Closed as partially recovered")]
         rows = [[line.asset.symbol, chains.chain_name(line.asset.chain_id),
                  line.asset.token_address or TransferKind.NATIVE.title, str(line.cases),
-                 amount(line.asset, line.reported_raw), amount(line.asset, line.frozen_raw), _("not yet recorded"),
+                 amount(line.asset, line.reported_raw), amount(line.asset, line.frozen_raw),
+                 amount(line.asset, line.returned_raw),
                  str(line.closed_recovered), str(line.closed_partially_recovered)] for line in data]
         return Table(headers, rows)
 

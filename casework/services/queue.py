@@ -21,18 +21,19 @@ from datetime import UTC, date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, func, literal_column, select, text
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload, selectinload
 
 from casework.extensions import db
-from casework.models import Case, CaseStatus, IncidentType, Priority, Role, User
+from casework.models import Case, CaseStatus, IncidentType, Priority, Referral, Role, User, utcnow
 from casework.models.case import URGENCY_SQL
-from casework.services import chains, search_index
+from casework.services import chains, recoveries, referral_panel, referrals, search_index
 from casework.services.access import Permission, require
 from casework.services.workflow import WorkflowError
 from casework.web import format_amount
 
 OPEN_STATUSES = tuple(status for status in CaseStatus if status is not CaseStatus.CLOSED)
-SORTS = ("urgency", "newest", "oldest", "updated")
+SORTS = ("urgency", "newest", "oldest", "updated", "due")
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
 MAX_PAGE = 10_000
@@ -47,6 +48,9 @@ _TRUE = {"1", "on", "true", "yes"}
 # Spreadsheets run a cell that starts with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _URGENCY = literal_column(URGENCY_SQL)
+# What a queue line shows besides the case's own columns, read in one query each per page (or CSV batch).
+_LOADED = (joinedload(Case.assigned_handler), selectinload(Case.losses),
+           selectinload(Case.referrals).selectinload(Referral.recoveries))
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,10 @@ class QueueLine:
     updated_at: datetime
     handler: str | None
     chains: list[str]
+    # The referrals' frozen and returned amounts per asset, and their nearest follow-up or police-report date.
+    recovered: str
+    next_due: datetime | None
+    overdue: bool
 
 
 @dataclass(frozen=True)
@@ -241,7 +249,7 @@ def find_cases(user: User, query: QueueQuery) -> QueuePage:
     conditions = _conditions(query)
     statement = (
         _ordered(select(Case).where(*conditions), query.sort)
-        .options(joinedload(Case.assigned_handler), selectinload(Case.losses))
+        .options(*_LOADED)
         .limit(query.per_page + 1)
         .offset((query.page - 1) * query.per_page)
     )
@@ -261,11 +269,11 @@ def export_csv(user: User, query: QueueQuery) -> Iterator[str]:
     require(user, Permission.VIEW_CASES)
     statement = (
         _ordered(select(Case).where(*_conditions(query)), query.sort)
-        .options(joinedload(Case.assigned_handler), selectinload(Case.losses))
+        .options(*_LOADED)
         .execution_options(yield_per=CSV_BATCH)
     )
     header = [_("Reference"), _("Status"), _("Priority"), _("Incident"), _("Reported loss"), _("Submitted"),
-              _("Last updated"), _("Handler"), _("Chains")]
+              _("Last updated"), _("Handler"), _("Chains"), _("Frozen and returned"), _("Next referral date")]
 
     def rows() -> Iterator[str]:
         yield "\ufeff" + _csv_row(header)
@@ -273,7 +281,8 @@ def export_csv(user: User, query: QueueQuery) -> Iterator[str]:
             line = _line(case)
             yield _csv_row([line.reference, line.status, line.priority, line.incident, line.losses,
                             _iso(line.submitted_at), _iso(line.updated_at), line.handler or "",
-                            ", ".join(line.chains)])
+                            ", ".join(line.chains), line.recovered,
+                            _iso(line.next_due) if line.next_due else ""])
 
     return rows()
 
@@ -293,7 +302,8 @@ def filter_choices(user: User) -> QueueFilters:
         chains=[Choice(str(c.chain_id), c.name) for c in chains.registry()],
         handlers=[Choice(str(person.id), person.display_name) for person in staff],
         sorts=[Choice("urgency", _("Most urgent first")), Choice("newest", _("Newest first")),
-               Choice("oldest", _("Oldest first")), Choice("updated", _("Recently updated"))],
+               Choice("oldest", _("Oldest first")), Choice("updated", _("Recently updated")),
+               Choice("due", _("Nearest referral date first"))],
     )
 
 
@@ -345,7 +355,18 @@ def _ordered(statement: Select, sort: str) -> Select:
         "oldest": (Case.submitted_at, Case.id),
         "updated": (Case.updated_at.desc(), Case.id.desc()),
     }
+    if sort == "due":  # not read from an index: a subquery per case, for a list narrowed by its filters
+        return statement.order_by(_nearest_referral_date().asc().nulls_last(), Case.id)
     return statement.order_by(*orders[sort])
+
+
+def _nearest_referral_date() -> ColumnElement:
+    """The nearest follow-up or police-report date of a case's referrals still waiting on their target."""
+    waiting = (Referral.case_id == Case.id, Referral.status.in_(referrals.AWAITING))
+    follow_up = select(func.min(Referral.follow_up_due_at)).where(*waiting).scalar_subquery()
+    police = select(func.min(Referral.police_report_due_at)).where(*waiting).scalar_subquery()
+    return sql_case((follow_up.is_(None), police), (police.is_(None), follow_up), (follow_up < police, follow_up),
+                    else_=police)
 
 
 def _midnight(day: date) -> datetime:
@@ -353,6 +374,7 @@ def _midnight(day: date) -> datetime:
 
 
 def _line(case: Case) -> QueueLine:
+    next_due = referral_panel.nearest_due_date(case.referrals)
     return QueueLine(
         reference=case.reference, status_code=case.status.value, status=case.status.title,
         priority_code=case.priority.value, priority=case.priority.title, incident=case.incident_type.title,
@@ -361,6 +383,8 @@ def _line(case: Case) -> QueueLine:
         submitted_at=case.submitted_at, updated_at=case.updated_at,
         handler=case.assigned_handler.display_name if case.assigned_handler else None,
         chains=[chains.chain_name(chain_id) for chain_id in case.chain_ids or ()],
+        recovered=recoveries.summary(recoveries.case_totals(case)),
+        next_due=next_due, overdue=next_due is not None and next_due < utcnow(),
     )
 
 

@@ -117,6 +117,8 @@ def _victim_detail(event: CaseEvent) -> str:
     case was closed; nothing else of anyone else's events."""
     if event.action is EventKind.STATUS:
         return str((event.data or {}).get("victim_summary") or "")
+    if event.action is EventKind.RECOVERY:  # the amount frozen or returned (never the staff note)
+        return str((event.data or {}).get("amount") or "")
     if event.actor_label != "victim":
         return ""
     if event.action is EventKind.INFORMATION_ADDED:

@@ -20,7 +20,19 @@ from flask_login import current_user, login_required
 
 from casework.extensions import db
 from casework.models import Case
-from casework.services import assignment, case_files, case_page, linked, merge, priority, queue, tasks, thread, workflow
+from casework.services import (
+    assignment,
+    case_files,
+    case_page,
+    linked,
+    merge,
+    priority,
+    queue,
+    referral_panel,
+    tasks,
+    thread,
+    workflow,
+)
 from casework.services import cases as case_service
 from casework.services.portal import PortalError
 from casework.services.submissions import AlreadyDone
@@ -77,6 +89,7 @@ def _case_page(case: Case, *, reply_form: MessageForm | None = None, note_form: 
         note_form=note_form or NoteForm(formdata=None, prefix="note"),
         status_form=status_form,
         status_options=options,
+        referrals=referral_panel.panel(current_user, case, work_forms.pop("referral_failed", None)),
         **_priority_and_linked(case, priority_form, merge_form),
         **_work_sections(case, work_forms),
         attacker_form=attacker_form(case, work_forms.get("attacker_form")),

@@ -351,7 +351,7 @@ def test_the_referrals_of_a_case_are_listed(client, bearer, make_case):
     [item] = response.get_json()["items"]
     assert item["id"] == referral.id and item["status"] == "sent" and item["kind"] == "exchange_freeze"
     assert item["amount_raw"] == "1250500000" and item["amount"] == "1,250.5" and item["decimals"] == 6
-    assert item["next_statuses"] == ["acknowledged", "frozen", "declined", "closed"]
+    assert item["next_statuses"] == ["acknowledged", "frozen", "declined", "returned", "closed"]
     assert client.get(f"/api/v1/cases/{case.reference}", headers=headers).get_json()["referrals"] == {
         "total": 1, "open": 1, "by_status": {"sent": 1}}
 
@@ -363,7 +363,7 @@ def test_an_exchange_desk_posts_frozen(client, bearer, make_case):
     response = client.patch(f"/api/v1/referrals/{referral.id}", headers=headers,
                             json={"status": "frozen", "note": "Ticket 4411: 1,250.5 USDT frozen", "expected": "sent"})
     assert response.status_code == 200, response.get_data(as_text=True)
-    assert response.get_json()["status"] == "frozen" and response.get_json()["next_statuses"] == ["closed"]
+    assert response.get_json()["status"] == "frozen" and response.get_json()["next_statuses"] == ["returned", "closed"]
     db.session.expire_all()
     assert db.session.get(Referral, referral.id).status is ReferralStatus.FROZEN
     [event] = _events(case, EventKind.REFERRAL)
@@ -380,7 +380,8 @@ def test_a_stale_or_illegal_referral_change_changes_nothing(client, bearer, make
     url = f"/api/v1/referrals/{referral.id}"
     _error(client.patch(url, headers=headers, json={"status": "frozen", "expected": "sent"}), 409, "stale")
     error = _error(client.patch(url, headers=headers, json={"status": "drafted"}), 409, "conflict")
-    assert error["message"] == "A referral in status “Acknowledged” can become: Funds frozen, Declined, Closed."
+    assert error["message"] == ("A referral in status “Acknowledged” can become: Funds frozen, Declined, "
+                                "Funds returned, Closed.")
     db.session.expire_all()
     assert db.session.get(Referral, referral.id).status is ReferralStatus.ACKNOWLEDGED
     assert _events(case, EventKind.REFERRAL) == []

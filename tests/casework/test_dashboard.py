@@ -14,6 +14,8 @@ from casework.extensions import db
 from casework.models import (
     CaseStatus,
     Priority,
+    Recovery,
+    RecoveryKind,
     Referral,
     ReferralKind,
     ReferralStatus,
@@ -33,6 +35,14 @@ SVG = "{http://www.w3.org/2000/svg}"
 def add_loss(case, raw: int, decimals: int, symbol: str, token: str | None, chain_id: int = 1) -> None:
     db.session.add(ReportedLoss(case=case, chain_id=chain_id, asset_symbol=symbol, token_address=token,
                                 amount_raw=raw, decimals=decimals))
+
+
+def recovered_amount(referral: Referral, kind: RecoveryKind = RecoveryKind.FROZEN, raw: int | None = None) -> None:
+    """What the referral's target froze (all that reached it, unless raw says less) or returned."""
+    db.session.flush()
+    db.session.add(Recovery(case_id=referral.case.id, referral=referral, kind=kind, chain_id=referral.chain_id,
+                            token_address=referral.token_address, symbol=referral.symbol, decimals=referral.decimals,
+                            amount_raw=referral.amount_raw if raw is None else raw))
 
 
 def freeze_request(case, name: str, *, status=ReferralStatus.PROPOSED, raw: int | None = None, decimals: int = 6,
@@ -102,10 +112,15 @@ def test_losses_are_summed_exactly_per_asset_in_base_units(app, make_case, handl
     merged.merged_into_id = first.id
     recovered.status, recovered.resolution = CaseStatus.CLOSED, Resolution.RECOVERED
     # make_case reports 1,000 USDT (no token contract given) for each case: frozen amounts of that asset.
-    freeze_request(first, "Binance", status=ReferralStatus.FROZEN, raw=400 * 10**6, token=None)
-    freeze_request(second, "Binance", status=ReferralStatus.FROZEN, raw=5 * 10**6 + 1, token=None)
+    recovered_amount(freeze_request(first, "Binance", status=ReferralStatus.FROZEN, raw=400 * 10**6, token=None))
+    recovered_amount(freeze_request(second, "Binance", status=ReferralStatus.FROZEN, raw=5 * 10**6 + 1, token=None))
     freeze_request(second, "OKX", status=ReferralStatus.SENT, raw=999 * 10**6, token=None)  # not frozen
-    freeze_request(second, "OKX", status=ReferralStatus.FROZEN, raw=10**6)  # frozen, but of another USDT contract
+    # Frozen, but of another USDT contract; and part of it returned.
+    okx = freeze_request(second, "OKX", status=ReferralStatus.FROZEN, raw=10**6)
+    recovered_amount(okx)
+    recovered_amount(okx, RecoveryKind.RETURNED, 10**5)
+    # A frozen amount on the merged duplicate is left out, as its loss is.
+    recovered_amount(freeze_request(merged, "Binance", status=ReferralStatus.FROZEN, raw=7, token=None))
     db.session.commit()
 
     lines = {line.asset.symbol: line for line in dashboard.losses_per_asset(handler) if line.cases}
@@ -118,12 +133,12 @@ def test_losses_are_summed_exactly_per_asset_in_base_units(app, make_case, handl
     assert lines["WBTC"].asset.decimals == 8 and lines["WBTC"].reported_raw == 150_000_000
     assert lines["ETH"].asset.token_address is None and lines["ETH"].reported_raw == 10**18 // 4
     only_frozen = [line for line in dashboard.losses_per_asset(handler) if not line.cases]
-    assert [(line.asset.token_address, line.reported_raw, line.frozen_raw) for line in only_frozen] == [
-        (USDT.lower(), 0, 10**6)]
+    assert [(line.asset.token_address, line.reported_raw, line.frozen_raw, line.returned_raw)
+            for line in only_frozen] == [(USDT.lower(), 0, 10**6, 10**5)]
 
     table = dashboard.figure_table(handler, "losses")
     rows = {row[0]: row for row in table.rows if row[3] != "0"}
-    assert rows["USDT"][4:7] == ["3000", "405.000001", "not yet recorded"]
+    assert rows["USDT"][4:7] == ["3000", "405.000001", "0"]
     assert rows["WBTC"][4] == "1.5" and rows["ETH"][4] == "0.25"
     assert rows["SHIB"][4] == str(2 * huge)[:-18] + "." + str(2 * huge)[-18:]
 

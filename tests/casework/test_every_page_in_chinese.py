@@ -79,7 +79,8 @@ COUNTRY_CODES = frozenset(code for code in Locale("en").territories if re.fullma
 
 class VisibleText(HTMLParser):
     """The text a reader sees: text nodes outside script and style, and the attributes shown as text. An SVG
-    <text> is one text however many lines (<tspan>) it is drawn on."""
+    <text> is one text however many lines (<tspan>) it is drawn on. Text inside an element marked as in another
+    language (lang="en": a referral's request, written for an exchange's desk) is English on purpose and left out."""
 
     SHOWN_ATTRIBUTES = ("alt", "title", "placeholder", "aria-label")
 
@@ -90,12 +91,16 @@ class VisibleText(HTMLParser):
         self._hidden = 0
         self._option = False
         self._svg_text: list[str] | None = None
+        self._foreign: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         if tag in ("script", "style"):
             self._hidden += 1
         if tag == "text":
             self._svg_text = []
+        if dict(attrs).get("lang", "zh").startswith("en") and tag not in ("html", "input", "img", "br", "meta"):
+            self._foreign.append(tag)
+            self._hidden += 1
         self._option = tag == "option"
         values = dict(attrs)
         self.nodes += [values[name] for name in self.SHOWN_ATTRIBUTES if values.get(name)]
@@ -109,6 +114,9 @@ class VisibleText(HTMLParser):
             if self._svg_text:
                 self.nodes.append(" ".join(self._svg_text))
             self._svg_text = None
+        if self._foreign and self._foreign[-1] == tag:
+            self._foreign.pop()
+            self._hidden -= 1
         self._option = False
 
     def handle_data(self, data: str) -> None:
@@ -164,6 +172,7 @@ def seeded(app, client, devnet, staged_thefts, make_user, task_templates, direct
     case = db.session.scalar(select(Case).where(Case.incident_type == IncidentType.APPROVAL_PHISHING))
     run_evidence_work(case, staged_thefts.chain_id)
     staff = make_user(Role.ADMIN)
+    _send_a_freeze_request(case, staff)
     portal.send_victim_message(case, "请问我的资金能追回吗？")
     thread.reply_to_victim(staff, case, "我们正在联系交易所。")
     thread.add_note(staff, case, "已发冻结申请。")
@@ -175,6 +184,22 @@ def seeded(app, client, devnet, staged_thefts, make_user, task_templates, direct
     run = db.session.scalars(select(TraceRun).where(TraceRun.case_id == case.id)).one()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = CHINESE
     return {"case": case, "token": token, "run": run, "staff": staff, "file": chat}
+
+
+def _send_a_freeze_request(case: Case, staff) -> None:
+    """The trace's first freeze request drafted for its directory entry, sent, and an amount frozen: the case page
+    shows the referrals panel with every part, the portal the news."""
+    from casework.models import ChannelKind, Organisation, OrganisationKind, Requester
+    from casework.services import recoveries, referrals
+
+    proposed = case.referrals[0]
+    db.session.add(Organisation(slug="staged-exchange", name=proposed.target_name, kind=OrganisationKind.EXCHANGE,
+                                requester=Requester.VICTIM, channel_kind=ChannelKind.EMAIL,
+                                channel="freeze@exchange.example", courtesy_hold_days=7, aliases=[], facts=[]))
+    db.session.flush()
+    [drafted, *_others] = referrals.draft_proposed(case)
+    referrals.send_referral(staff, drafted)
+    recoveries.record_recovery(staff, drafted, "frozen", "1")
 
 
 def _open(client, url: str, pages: dict[str, tuple[list[str], list[str]]]) -> None:

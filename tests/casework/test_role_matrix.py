@@ -163,6 +163,18 @@ RULES: dict[tuple[str, str], Rule] = {
     ("console.add_task", "POST"): Rule(Level.WORK, case_url("/tasks"), lambda w: {"task-title": "Call the exchange"}),
     ("console.complete_task", "POST"): Rule(Level.WORK, case_url("/tasks/999999/done")),
     ("console.reopen_task", "POST"): Rule(Level.WORK, case_url("/tasks/999999/reopen")),
+    ("referrals.open_referral", "POST"): Rule(Level.WORK, case_url("/referrals"), lambda w: {
+        "organisation": "999999"}),
+    ("referrals.draft", "POST"): Rule(Level.WORK, case_url("/referrals/999999/draft")),
+    ("referrals.edit", "POST"): Rule(Level.WORK, case_url("/referrals/999999/edit"), lambda w: {
+        "subject": "Freeze request", "body": "Please freeze."}),
+    ("referrals.send", "POST"): Rule(Level.WORK, case_url("/referrals/999999/send")),
+    ("referrals.change_status", "POST"): Rule(Level.WORK, case_url("/referrals/999999/status"), lambda w: {
+        "status": "acknowledged"}),
+    ("referrals.record_amount", "POST"): Rule(Level.WORK, case_url("/referrals/999999/amount"), lambda w: {
+        "kind": "frozen", "amount": "1"}),
+    ("referrals.follow_up", "POST"): Rule(Level.WORK, case_url("/referrals/999999/follow-up"), lambda w: {
+        "note": "Called the desk."}),
     ("evidence.capture", "POST"): Rule(Level.WORK, case_url("/evidence/capture")),
     ("evidence.discover", "POST"): Rule(Level.WORK, case_url("/evidence/discover"), lambda w: {
         "chain_id": "1", "since": (TODAY - timedelta(days=2)).isoformat(), "until": TODAY.isoformat()}),
