@@ -13,7 +13,17 @@ from pathlib import Path
 from sqlalchemy import select
 
 from casework.extensions import db
-from casework.models import AddressRole, CaseAddress, IncidentType, Role, User
+from casework.models import (
+    AddressRole,
+    CaseAddress,
+    ChannelKind,
+    IncidentType,
+    Organisation,
+    OrganisationKind,
+    Requester,
+    Role,
+    User,
+)
 from casework.services import filing, labels, users
 from evidence import labels as evidence_labels
 from evidence.devnet import staging
@@ -140,13 +150,14 @@ def import_devnet_labels(scenario: staging.StagedScenario) -> int:
     return added
 
 
-def file_demo_cases(scenario: staging.StagedScenario) -> list[str]:
-    """File a case per staged theft not filed yet; returns the new case references."""
+def file_demo_cases(scenario: staging.StagedScenario, *, first_hour_work: bool = True) -> list[str]:
+    """File a case per staged theft not filed yet, with its first-hour evidence work unless told not to; returns the
+    new case references."""
     references = []
     for theft in scenario.thefts:
         if _victim_case_exists(scenario, theft):
             continue
-        filed = filing.file_case(REPORT_BUILDERS[theft.kind](scenario, theft))
+        filed = filing.file_case(REPORT_BUILDERS[theft.kind](scenario, theft), first_hour_work=first_hour_work)
         references.append(filed.reference)
     db.session.commit()
     return references
@@ -161,3 +172,17 @@ def _victim_case_exists(scenario: staging.StagedScenario, theft: staging.StagedT
             CaseAddress.role == AddressRole.VICTIM,
         )
     ) is not None
+
+
+DEVNET_EXCHANGE_SLUG = "harbour-exchange"
+
+
+def ensure_devnet_exchange() -> None:
+    """The directory entry of the devnet's exchange (Harbour Exchange: takes victims' freeze requests by e-mail), so
+    a trace to it drafts a request; added once (the caller commits)."""
+    if db.session.scalar(select(Organisation.id).where(Organisation.slug == DEVNET_EXCHANGE_SLUG)) is None:
+        db.session.add(Organisation(
+            slug=DEVNET_EXCHANGE_SLUG, name="Harbour Exchange", aliases=["Harbour Exchange"],
+            kind=OrganisationKind.EXCHANGE, requester=Requester.VICTIM, channel_kind=ChannelKind.EMAIL,
+            channel="compliance@harbour.example", can_freeze=True, courtesy_hold_days=7,
+        ))

@@ -173,22 +173,23 @@ def assess_priority(report: NewReport, now: datetime) -> Priority:
     )
 
 
-def file_case(report: NewReport, *, now: datetime | None = None) -> FiledCase:
+def file_case(report: NewReport, *, now: datetime | None = None, first_hour_work: bool = True) -> FiledCase:
     """Write the case, its reporter, losses, addresses, transactions, extras and the 'submitted' event, and give
     it its reference: all in the caller's transaction, which commits once, so a failure leaves no half-case.
 
     The reference's counter row stays locked from here to that commit: concurrent filings queue there, so
-    the caller commits soon after.
+    the caller commits soon after. first_hour_work False: queue no evidence work (tests of a handler's own steps).
     """
     now = now or utcnow()
-    case_id, token = write_case(report, now)
+    case_id, token = write_case(report, now, first_hour_work=first_hour_work)
     return FiledCase(case_id=case_id, reference=assign_reference(case_id, now), access_token=token)
 
 
-def write_case(report: NewReport, now: datetime, *, files_of_draft: int | None = None) -> tuple[int, str]:
-    """Insert the case under a provisional reference, with everything the report holds, in the caller's
-    transaction, and move every file of the draft `files_of_draft` (an id) to it; returns the case's id and the
-    secret token of its private link. The caller gives the case its reference (`cases.assign_reference`) as late
+def write_case(report: NewReport, now: datetime, *, files_of_draft: int | None = None,
+               first_hour_work: bool = True) -> tuple[int, str]:
+    """Insert the case under a provisional reference, with everything the report holds and its first-hour evidence
+    jobs (casework.services.first_hour), in the caller's transaction, and move every file of the draft
+    `files_of_draft` (an id) to it; returns the case's id and the secret token of its private link. The caller gives the case its reference (`cases.assign_reference`) as late
     as it can: see `file_case`.
     """
     token, token_hash = new_access_token()
@@ -211,7 +212,7 @@ def write_case(report: NewReport, now: datetime, *, files_of_draft: int | None =
     }
     event = CaseEvent.row(EventKind.SUBMITTED, actor_label="victim", created_at=now, priority=priority,
                           incident_type=report.incident_type)
-    evidence_jobs = first_hour.jobs_at_submit(report, now)
+    evidence_jobs = first_hour.jobs_at_submit(report, now) if first_hour_work else []
     events = [event]
     if evidence_jobs:
         events.append(first_hour.queued_event(evidence_jobs, now))

@@ -1,0 +1,203 @@
+"""The first hour: evidence work queued at submit, confirmed, traced and drafted by the scheduler's job runner with no
+handler action, on the staged devnet thefts (anvil), with a failing RPC on the way, alerts and e-mail (aiosmtpd)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from casework.extensions import db
+from casework.models import (
+    AddressRole,
+    Case,
+    CaseEvent,
+    EventKind,
+    EvidenceJob,
+    IncidentType,
+    JobKind,
+    JobStatus,
+    Notification,
+    Priority,
+    Referral,
+    ReferralStatus,
+    Role,
+    StaffAlert,
+    utcnow,
+)
+from casework.services import alerts, chains, demo, filing, first_hour, jobs, mail
+from evidence.devnet import staging
+from evidence.devnet.anvil import free_port
+
+
+@pytest.fixture
+def scene(app, devnet, staged_thefts):
+    """The devnet's labels and its exchange's directory entry, as `make run` has them."""
+    demo.import_devnet_labels(staged_thefts)
+    demo.ensure_devnet_exchange()
+    db.session.commit()
+    return staged_thefts
+
+
+def _address_only_report(scenario: staging.StagedScenario, kind: str = staging.APPROVAL_PHISHING,
+                         **changes) -> filing.NewReport:
+    """What a victim who knows only their address and when it happened files."""
+    theft = scenario.theft(kind)
+    first = theft.steps[0]
+    values = dict(
+        incident_type=IncidentType.APPROVAL_PHISHING,
+        reporter=filing.ReporterInput(name="Chen Jing", email="chen@example.org", preferred_language="zh_Hans_CN"),
+        summary="My USDT disappeared.",
+        incident_at=datetime.fromtimestamp(first.timestamp, UTC) - timedelta(minutes=10),
+        chain_ids=(scenario.chain_id,),
+        addresses=(filing.AddressInput(scenario.chain_id, theft.address_of("victim"), AddressRole.VICTIM),),
+    )
+    values.update(changes)
+    return filing.NewReport(**values)
+
+
+def _file(report: filing.NewReport) -> Case:
+    filed = filing.file_case(report)
+    db.session.commit()
+    return filed.case
+
+
+def _run_all(now: datetime | None = None) -> int:
+    """Run what the scheduler would, until nothing is due; returns how many jobs ran."""
+    ran = total = jobs.run_due_jobs(now=now)
+    while ran:
+        ran = jobs.run_due_jobs(now=now)
+        total += ran
+    db.session.expire_all()
+    return total
+
+
+def _jobs(case: Case) -> list[EvidenceJob]:
+    return list(db.session.scalars(select(EvidenceJob).where(EvidenceJob.case_id == case.id).order_by(EvidenceJob.id)))
+
+
+def _first_hour_steps(case: Case) -> list[str]:
+    events = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id,
+                                                        CaseEvent.action == EventKind.FIRST_HOUR)
+                                .order_by(CaseEvent.id))
+    return [event.data["step"] for event in events]
+
+
+def test_submit_queues_a_discovery_over_the_incident_window_in_the_filing(scene):
+    case = _file(_address_only_report(scene))
+    [job] = _jobs(case)
+    assert job.kind is JobKind.DISCOVER and job.status is JobStatus.QUEUED and job.params["first_hour"] is True
+    since, until = datetime.fromisoformat(job.params["since"]), datetime.fromisoformat(job.params["until"])
+    assert since == case.incident_at - first_hour.WINDOW_BEFORE
+    assert until >= case.submitted_at + first_hour.WINDOW_AFTER - timedelta(seconds=1)
+    assert _first_hour_steps(case) == ["queued"]
+
+
+def test_reported_hashes_are_captured_per_chain_and_unknown_chains_skipped(scene):
+    theft = scene.theft(staging.APPROVAL_PHISHING)
+    drain = theft.step("drain").tx_hash
+    case = _file(_address_only_report(scene, transactions=(
+        filing.TransactionInput(31337, drain),
+        filing.TransactionInput(987654321, "0x" + "ab" * 32),
+    ), addresses=(filing.AddressInput(987654321, theft.address_of("victim"), AddressRole.VICTIM),)))
+    [capture] = _jobs(case)
+    assert capture.kind is JobKind.CAPTURE and capture.params["tx_hashes"] == [drain]
+
+
+@pytest.mark.parametrize("changes", [
+    {"addresses": ()},
+    {"addresses": (filing.AddressInput(987654321, "0x" + "11" * 20, AddressRole.VICTIM),)},
+    {"addresses": (filing.AddressInput(31337, "0x" + "11" * 20, AddressRole.ATTACKER),)},
+])
+def test_nothing_is_queued_without_a_configured_chain_and_a_victim_address_or_hash(scene, changes):
+    case = _file(_address_only_report(scene, **changes))
+    assert _jobs(case) == [] and _first_hour_steps(case) == []
+
+
+def test_from_submit_to_a_drafted_freeze_request_with_no_handler_action(scene, make_user):
+    on_duty = make_user(Role.HANDLER)
+    on_duty.on_duty = True
+    db.session.commit()
+    theft = scene.theft(staging.APPROVAL_PHISHING)
+    case = _file(_address_only_report(scene))
+    before = case.priority
+    assert _run_all() == 2  # the discovery, then the trace it queued
+    kinds = [(job.kind, job.status) for job in _jobs(case)]
+    assert kinds == [(JobKind.DISCOVER, JobStatus.DONE), (JobKind.TRACE, JobStatus.DONE)]
+    assert theft.address_of("attacker") in {a.address for a in case.addresses if a.role is AddressRole.ATTACKER}
+    [freeze] = db.session.scalars(select(Referral).where(Referral.case_id == case.id)).all()
+    assert freeze.status is ReferralStatus.DRAFTED and freeze.organisation.slug == "harbour-exchange"
+    assert freeze.amount_raw == theft.stolen_token_amount
+    assert _first_hour_steps(case) == ["queued", "confirmed", "trace_queued", "drafted"]
+    assert case.priority.rank < before.rank or case.priority is Priority.CRITICAL  # a traced exchange raises it
+    [alert] = alerts.unread_for(on_duty)
+    assert alert.case_id == case.id and "Harbour Exchange" in alert.text
+    [email] = db.session.scalars(select(Notification).where(Notification.case_id == case.id)).all()
+    assert email.recipient == on_duty.email and case.reference in email.body_text
+    # The theft's confirmation is recorded without an actor, as the system.
+    confirmed = db.session.scalars(select(CaseEvent).where(CaseEvent.action == EventKind.THEFT_CONFIRMED)).all()
+    assert confirmed and all(e.actor_id is None and e.actor_label == "system" for e in confirmed)
+
+
+def test_a_failing_rpc_is_retried_on_the_way(scene, app, devnet):
+    case = _file(_address_only_report(scene))
+    app.config["DEVNET_RPC_URL"] = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    chains.init_app(app)
+    assert _run_all() == 1
+    [job] = _jobs(case)
+    assert job.status is JobStatus.QUEUED and job.attempts == 1 and job.last_error
+    app.config["DEVNET_RPC_URL"] = devnet.rpc_url
+    chains.init_app(app)
+    assert _run_all(now=utcnow() + timedelta(minutes=5)) == 2  # past the retry's backoff
+    assert [job.status for job in _jobs(case)] == [JobStatus.DONE, JobStatus.DONE]
+    assert db.session.scalar(select(Referral.status).where(Referral.case_id == case.id)) is ReferralStatus.DRAFTED
+
+
+def test_capture_and_discovery_queue_one_trace_and_a_second_trace_says_nothing(scene, make_user):
+    handler = make_user(Role.HANDLER)
+    theft = scene.theft(staging.APPROVAL_PHISHING)
+    report = demo.REPORT_BUILDERS[staging.APPROVAL_PHISHING](scene, theft)
+    case = _file(report)
+    case.assigned_handler_id = handler.id
+    db.session.commit()
+    assert {job.kind for job in _jobs(case)} == {JobKind.CAPTURE, JobKind.DISCOVER}
+    _run_all()
+    traces = [job for job in _jobs(case) if job.kind is JobKind.TRACE]
+    assert len(traces) == 1 and traces[0].once_key == "first_hour:trace:31337"
+    # Both finished: asking again (a retried store, another scheduler) queues nothing more.
+    assert first_hour.after_evidence(case, 31337) is None
+    assert [a.user_id for a in db.session.scalars(select(StaffAlert))] == [handler.id]
+    # A handler's second trace of the same result drafts nothing new and tells nobody again.
+    jobs.queue_trace(case, 31337, depth=5, breadth=5, actor=handler)
+    db.session.commit()
+    _run_all()
+    assert db.session.scalar(select(func.count()).select_from(StaffAlert)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Notification)) == 1
+
+
+def test_a_supervisors_priority_override_stands(scene, make_user):
+    from casework.services import priority
+
+    supervisor = make_user(Role.SUPERVISOR)
+    case = _file(_address_only_report(scene))
+    priority.override_priority(supervisor, case, Priority.LOW, reason="test", expected=priority.priority_state(case))
+    db.session.commit()
+    _run_all()
+    assert case.priority is Priority.LOW
+    assert db.session.scalar(select(Referral.status).where(Referral.case_id == case.id)) is ReferralStatus.DRAFTED
+
+
+def test_the_handler_gets_the_email_in_their_language(scene, app, make_user, smtp_server):
+    app.config.update(MAIL_SERVER=smtp_server.host, MAIL_PORT=smtp_server.port, PUBLIC_URL="https://cases.example")
+    handler = make_user(Role.HANDLER)
+    handler.preferred_language = "zh_Hans_CN"
+    case = _file(_address_only_report(scene))
+    case.assigned_handler_id = handler.id
+    db.session.commit()
+    _run_all()
+    assert mail.send_pending() == 1
+    [received] = smtp_server.messages
+    assert received["To"] == handler.email
+    body = received.get_payload(decode=True).decode()
+    assert f"https://cases.example/staff/cases/{case.reference}" in body and "冻结" in body
