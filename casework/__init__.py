@@ -84,9 +84,9 @@ def _enforce_foreign_keys(dbapi_connection, _connection_record) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from casework.views import admin, auth, console, dashboard, evidence, labels, public, report, tokens, track
+    from casework.views import admin, alerts, auth, console, dashboard, evidence, labels, public, report, tokens, track
 
-    for module in (public, auth, console, admin, evidence, labels, track, report, dashboard, tokens):
+    for module in (public, auth, console, admin, evidence, labels, track, report, dashboard, tokens, alerts):
         app.register_blueprint(module.bp)
 
     from casework import api

@@ -23,6 +23,7 @@ class Permission(enum.Enum):
     MANAGE_TEMPLATES = "manage_templates"
     DOWNLOAD_DOSSIERS = "download_dossiers"
     MANAGE_USERS = "manage_users"
+    SET_ON_DUTY = "set_on_duty"  # who hears about unassigned cases (casework.services.alerts)
 
 
 # Admins hold every permission (User.has_role treats admin as every role).
@@ -36,6 +37,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_TEMPLATES: frozenset(),
     Permission.DOWNLOAD_DOSSIERS: frozenset({Role.HANDLER, Role.SUPERVISOR, Role.LEGAL}),
     Permission.MANAGE_USERS: frozenset(),
+    Permission.SET_ON_DUTY: frozenset({Role.SUPERVISOR}),
 }
 
 

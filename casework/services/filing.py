@@ -189,8 +189,8 @@ def write_case(report: NewReport, now: datetime, *, files_of_draft: int | None =
                first_hour_work: bool = True) -> tuple[int, str]:
     """Insert the case under a provisional reference, with everything the report holds and its first-hour evidence
     jobs (casework.services.first_hour), in the caller's transaction, and move every file of the draft
-    `files_of_draft` (an id) to it; returns the case's id and the secret token of its private link. The caller gives the case its reference (`cases.assign_reference`) as late
-    as it can: see `file_case`.
+    `files_of_draft` (an id) to it; returns the case's id and the secret token of its private link. The caller
+    gives the case its reference (`cases.assign_reference`) as late as it can: see `file_case`.
     """
     token, token_hash = new_access_token()
     priority = assess_priority(report, now)

@@ -29,6 +29,7 @@ from casework.models import (
 from casework.services import alerts, chains, demo, filing, first_hour, jobs, mail
 from evidence.devnet import staging
 from evidence.devnet.anvil import free_port
+from tests.fixtures.factories import csrf_token
 
 
 @pytest.fixture
@@ -201,3 +202,68 @@ def test_the_handler_gets_the_email_in_their_language(scene, app, make_user, smt
     assert received["To"] == handler.email
     body = received.get_payload(decode=True).decode()
     assert f"https://cases.example/staff/cases/{case.reference}" in body and "冻结" in body
+
+
+def test_the_console_header_shows_the_alert_and_marks_it_read(scene, client, login, make_user):
+    handler = make_user(Role.HANDLER)
+    case = _file(_address_only_report(scene))
+    case.assigned_handler_id = handler.id
+    db.session.commit()
+    _run_all()
+    login(handler)
+    page = client.get("/staff/cases").get_data(as_text=True)
+    assert f'href="/staff/cases/{case.reference}"' in page and "Harbour Exchange" in page
+    [alert] = alerts.unread_for(handler)
+    response = client.post("/staff/alerts/read", data={"csrf_token": csrf_token(client, "/staff/alerts"),
+                                                       "alert_id": str(alert.id), "next": "/staff/cases"})
+    assert response.status_code == 302 and response.headers["Location"] == "/staff/cases"
+    assert alerts.unread_for(handler) == []
+    assert "No unread alerts." in client.get("/staff/alerts").get_data(as_text=True)
+    bad = client.post("/staff/alerts/read", data={"csrf_token": csrf_token(client, "/staff/alerts"),
+                                                  "alert_id": "x<script>"})
+    assert bad.status_code == 302
+
+
+def test_a_supervisor_puts_a_handler_on_duty_and_the_handler_hears_of_unassigned_cases(scene, client, login,
+                                                                                      make_user):
+    supervisor, handler = make_user(Role.SUPERVISOR), make_user(Role.HANDLER)
+    login(supervisor)
+    url = f"/staff/admin/users/{handler.id}/on-duty"
+    response = client.post(url, data={"csrf_token": csrf_token(client, "/staff/admin/users"), "on_duty": "1"})
+    assert response.status_code == 302
+    db.session.refresh(handler)
+    assert handler.on_duty and alerts.on_duty_staff() == [handler]
+    _file(_address_only_report(scene))
+    _run_all()
+    assert [a.user_id for a in db.session.scalars(select(StaffAlert))] == [handler.id]
+    assert client.post(url, data={"csrf_token": csrf_token(client, "/staff/admin/users"),
+                                  "on_duty": "maybe"}).status_code == 302
+    db.session.refresh(handler)
+    assert handler.on_duty  # a bad value changes nothing
+
+
+def test_the_victim_portal_tells_what_was_found_in_plain_words(scene, client):
+    filed = filing.file_case(_address_only_report(scene, reporter=filing.ReporterInput(
+        name="Alex", email="alex@example.org", preferred_language="en"), victim_timezone="Europe/London"))
+    db.session.commit()
+    _run_all()
+    theft = scene.theft(staging.APPROVAL_PHISHING)
+    freeze = db.session.scalars(select(Referral)).one()
+    freeze.police_report_due_at = datetime(2030, 1, 7, 12, 0, tzinfo=UTC)
+    db.session.commit()
+    assert client.get(f"/track/{filed.reference}/{filed.access_token}").status_code == 302
+    page = client.get(f"/track/{filed.reference}").get_data(as_text=True)
+    assert "What we found" in page and "left your address on" in page
+    assert "We traced your funds to Harbour Exchange." in page
+    assert "We are preparing a request to Harbour Exchange to freeze the funds." in page
+    assert "report the theft to the police by 2030-01-07 12:00 (Europe/London)" in page
+    for hidden in ("intermediary_1", "intermediary_2", "exchange_hot_wallet"):  # the deposit is the exchange's
+        assert theft.address_of(hidden) not in page
+    assert "Hot Wallet" not in page
+
+
+def test_a_case_with_nothing_found_shows_no_findings(scene, client):
+    filed = filing.file_case(_address_only_report(scene, addresses=()))
+    db.session.commit()
+    client.get(f"/track/{filed.reference}/{filed.access_token}")
+    assert "What we found" not in client.get(f"/track/{filed.reference}").get_data(as_text=True)
