@@ -186,7 +186,7 @@ def after_trace(case: Case, chain_id: int, *, reached_freezable: bool) -> list[R
 
 
 def _tell_staff(case: Case, drafted: list[Referral]) -> None:
-    targets = sorted({r.target_name.split(":", 1)[0] for r in drafted})
+    targets = sorted({r.organisation.name if r.organisation else r.target_name.split(":", 1)[0] for r in drafted})
     message = say("alert.freeze_drafted", reference=case.reference, count=len(drafted), targets=targets)
     recipients: list[User] = [case.assigned_handler] if case.assigned_handler else alerts.on_duty_staff()
     link = links.public_url(STAFF_CASE_PATH + case.reference)

@@ -285,7 +285,7 @@ def victim_findings(case: Case) -> Findings:
     moved = tuple(
         _("%(amount)s %(symbol)s left your address on %(when)s.",
           amount=format_amount(t.amount_raw, t.decimals or 0), symbol=t.symbol or "?", when=clock(t.block_time))
-        for t in thefts if t.from_address in victims and t.to_address in attackers
+        for t in thefts if t.from_address in victims and t.to_address in attackers and t.tx_status != 0
     )
     freezes = [r for r in db.session.scalars(select(Referral).where(Referral.case_id == case.id)
                                              .order_by(Referral.id))

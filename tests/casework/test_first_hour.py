@@ -29,7 +29,7 @@ from casework.models import (
 from casework.services import alerts, chains, demo, filing, first_hour, jobs, mail
 from evidence.devnet import staging
 from evidence.devnet.anvil import free_port
-from tests.fixtures.factories import csrf_token
+from tests.fixtures.factories import at_once, csrf_token
 
 
 @pytest.fixture
@@ -175,6 +175,17 @@ def test_capture_and_discovery_queue_one_trace_and_a_second_trace_says_nothing(s
     _run_all()
     assert db.session.scalar(select(func.count()).select_from(StaffAlert)) == 1
     assert db.session.scalar(select(func.count()).select_from(Notification)) == 1
+
+
+def test_two_schedulers_finishing_capture_and_discovery_at_once_queue_one_trace(scene, app):
+    theft = scene.theft(staging.APPROVAL_PHISHING)
+    case_id = _file(demo.REPORT_BUILDERS[staging.APPROVAL_PHISHING](scene, theft)).id
+    assert sorted(at_once(app, lambda: jobs.run_due_jobs(limit=1), 2)) == [1, 1]  # one job each, at the same time
+    db.session.expire_all()
+    traces = db.session.scalars(select(EvidenceJob).where(EvidenceJob.case_id == case_id,
+                                                          EvidenceJob.kind == JobKind.TRACE)).all()
+    assert len(traces) == 1
+    assert _first_hour_steps(db.session.get(Case, case_id)).count("trace_queued") == 1
 
 
 def test_a_supervisors_priority_override_stands(scene, make_user):
