@@ -241,18 +241,20 @@ def _amount(raw: int, decimals: int | None, symbol: str | None) -> str:
     return f"{number} {symbol}" if symbol else number
 
 
-def _transfer_line(transfer: Transfer, victims: set[str], reported: set[str]) -> TransferLine:
+def _transfer_line(transfer: Transfer, victims: set[str], reported: set[str], attackers: set[str]) -> TransferLine:
     if transfer.kind is TransferKind.APPROVAL and transfer.amount_raw == UNLIMITED_ALLOWANCE:
         amount = f"{_('unlimited')} {transfer.symbol or ''}".strip()
     else:
         amount = _amount(transfer.amount_raw, transfer.decimals, transfer.symbol)
     is_reported = transfer.tx_hash in reported
+    # A reported transaction's transfer is confirmed like a discovered one: until its recipient is an attacker.
+    confirmed = is_reported and transfer.to_address in attackers
     return TransferLine(
         id=transfer.id, block_time=transfer.block_time, kind=transfer.kind.title, failed=transfer.tx_status == 0,
         pattern=transfer.pattern.title if transfer.pattern else None,
         approval_tx_hash=transfer.approval_tx_hash if transfer.pattern else None, amount=amount,
         from_address=transfer.from_address, to_address=transfer.to_address, tx_hash=transfer.tx_hash,
-        reported=is_reported, can_confirm=transfer.from_address in victims and not is_reported,
+        reported=is_reported, can_confirm=transfer.from_address in victims and not confirmed,
     )
 
 
@@ -261,6 +263,7 @@ def _evidence(case: Case) -> EvidenceSection:
     trace_run = tracing.latest_trace(case)
     reported = {tx.tx_hash for tx in case.transactions}
     victims = {a.address for a in case.addresses if a.role is AddressRole.VICTIM}
+    attackers = {a.address for a in case.addresses if a.role is AddressRole.ATTACKER}
     named = set(case.chain_ids)
     return EvidenceSection(
         chains=[ChainChoice(c.chain_id, c.name, c.chain_id in named) for c in chains.registry()],
@@ -282,7 +285,7 @@ def _evidence(case: Case) -> EvidenceSection:
             JobLine(job.id, job.kind.title, job.status.title, job.progress, job.last_error)
             for job in jobs.jobs_for(case)
         ],
-        transfers=[_transfer_line(t, victims, reported) for t in evidence_service.transfers_for(case)],
+        transfers=[_transfer_line(t, victims, reported, attackers) for t in evidence_service.transfers_for(case)],
     )
 
 

@@ -26,7 +26,7 @@ from casework.models import (
     StaffAlert,
     utcnow,
 )
-from casework.services import alerts, chains, demo, filing, first_hour, jobs, mail
+from casework.services import alerts, chains, demo, filing, first_hour, jobs, mail, tracing
 from evidence.devnet import staging
 from evidence.devnet.anvil import free_port
 from tests.fixtures.factories import at_once, csrf_token
@@ -278,3 +278,23 @@ def test_a_case_with_nothing_found_shows_no_findings(scene, client):
     db.session.commit()
     client.get(f"/track/{filed.reference}/{filed.access_token}")
     assert "What we found" not in client.get(f"/track/{filed.reference}").get_data(as_text=True)
+
+
+def test_a_handler_confirms_a_reported_transactions_transfer_like_a_discovered_one(scene, client, login, make_user):
+    theft = scene.theft(staging.APPROVAL_PHISHING)
+    drain = theft.step("drain").tx_hash
+    case = filing.file_case(_address_only_report(scene, transactions=(filing.TransactionInput(31337, drain),)),
+                            first_hour_work=False).case
+    db.session.commit()
+    [capture] = jobs.capture_reported(case, actor=None)
+    db.session.commit()
+    _run_all()
+    login(make_user(Role.HANDLER))
+    url = f"/staff/cases/{case.reference}"
+    page = client.get(url).get_data(as_text=True)
+    assert "Part of the theft" in page  # the victim reported it, but its recipient is not an attacker yet
+    transfer = next(t for t in tracing.outgoing_from_victims(case) if t.tx_hash == drain)
+    client.post(f"{url}/evidence/transfers/{transfer.id}/confirm", data={"csrf_token": csrf_token(client, url)})
+    db.session.expire_all()
+    assert theft.address_of("attacker") in {a.address for a in case.addresses if a.role is AddressRole.ATTACKER}
+    assert "Part of the theft" not in client.get(url).get_data(as_text=True)
