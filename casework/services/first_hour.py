@@ -60,7 +60,6 @@ WINDOW_WITHOUT_TIMES = timedelta(hours=48)  # no incident or discovery time: the
 AMOUNT_TOLERANCE = Decimal("0.05")
 TRACE_DEPTH = 5
 TRACE_BREADTH = tracing.DEFAULT_BREADTH
-STAFF_CASE_PATH = "/staff/cases/"
 
 
 def is_first_hour(job: EvidenceJob) -> bool:
@@ -175,7 +174,7 @@ def after_trace(case: Case, chain_id: int, *, reached_freezable: bool) -> list[R
 
     if not reached_freezable:
         return []
-    priority.recompute_priority(case, reason=_("A freezable endpoint was traced"))
+    priority.recompute_priority(case)  # the traced exchange address is a fact of the rule now
     drafted = referrals.draft_proposed(case, actor=None)
     if not drafted:
         return []
@@ -189,6 +188,8 @@ def _tell_staff(case: Case, drafted: list[Referral]) -> None:
     targets = sorted({r.organisation.name if r.organisation else r.target_name.split(":", 1)[0] for r in drafted})
     message = say("alert.freeze_drafted", reference=case.reference, count=len(drafted), targets=targets)
     recipients: list[User] = [case.assigned_handler] if case.assigned_handler else alerts.on_duty_staff()
+    from casework.services.workflow import STAFF_CASE_PATH  # see after_trace
+
     link = links.public_url(STAFF_CASE_PATH + case.reference)
     for user in recipients:
         alerts.alert(message, case=case, user=user)
