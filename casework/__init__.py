@@ -89,6 +89,7 @@ def _enforce_foreign_keys(dbapi_connection, _connection_record) -> None:
 def _register_blueprints(app: Flask) -> None:
     from casework.views import (
         admin,
+        alerts,
         auth,
         console,
         dashboard,
@@ -103,7 +104,7 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     for module in (public, auth, console, admin, directory, evidence, labels, track, report, dashboard, tokens,
-                   referrals):
+                   referrals, alerts):
         app.register_blueprint(module.bp)
 
     from casework import api

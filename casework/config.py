@@ -97,6 +97,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Our contact in referrals' requests (the recovery desk's name, e-mail, phone); default: MAIL_SENDER."),
     Setting("OUTBOX_INTERVAL_SECONDS", "OUTBOX_INTERVAL_SECONDS", _int, 15,
             "How often the scheduler sends the mail outbox."),
+    Setting("EVIDENCE_INTERVAL_SECONDS", "EVIDENCE_INTERVAL_SECONDS", _int, 5,
+            "How often the scheduler looks for due evidence jobs (the first hour's capture, discovery and trace)."),
     Setting("OUTBOX_LEASE_SECONDS", "OUTBOX_LEASE_SECONDS", _int, 600,
             "How long an e-mail a sender took stays its own; one whose sender died is sent again after this."),
     Setting("RATELIMIT_STORAGE_URI", "RATELIMIT_STORAGE_URI", _str, "memory://",

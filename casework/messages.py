@@ -140,6 +140,7 @@ def _first_hour(step: str, **_details: Any) -> str:
     steps = {
         "queued": _("Evidence work queued at submission"),
         "confirmed": _("Transfers matching the reported losses confirmed as the theft"),
+        "trace_queued": _("Trace from the attacker addresses queued"),
         "drafted": _("Freeze requests drafted for the handler to check and send"),
     }
     return steps.get(step, step)
@@ -183,6 +184,12 @@ MESSAGES: dict[str, Callable[..., str]] = {
         _("%(address)s marked as an attacker address", address=address), reason),
     "event.recovery": _recovery,
     "event.first_hour": _first_hour,
+    # Staff alerts (casework.services.alerts).
+    "alert.freeze_drafted": lambda reference, count, targets: ngettext(
+        "%(reference)s: the funds were traced to %(targets)s; %(num)d freeze request is drafted for you to check "
+        "and send.",
+        "%(reference)s: the funds were traced to %(targets)s; %(num)d freeze requests are drafted for you to check "
+        "and send.", count, reference=reference, targets=", ".join(targets)),
 }
 
 

@@ -17,8 +17,6 @@ from casework.services import jobs as evidence_jobs
 
 log = logging.getLogger(__name__)
 
-EVIDENCE_INTERVAL_SECONDS = 5
-
 
 def in_app_context(app: Flask, job: Callable[[], object], name: str) -> Callable[[], None]:
     """Wrap a job so it runs in an app context, logs failures and never kills the scheduler."""
@@ -51,7 +49,7 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     scheduler.add_job(
         in_app_context(app, evidence_jobs.run_due_jobs, "run_evidence_jobs"),
         "interval",
-        seconds=EVIDENCE_INTERVAL_SECONDS,
+        seconds=app.config["EVIDENCE_INTERVAL_SECONDS"],
         id="run_evidence_jobs",
         name="run_evidence_jobs",
         next_run_time=datetime.now(UTC),  # resume jobs a stopped scheduler left behind

@@ -70,6 +70,8 @@ class EvidenceJob(db.Model):
     __tablename__ = "evidence_jobs"
     __table_args__ = (
         Index("ix_evidence_jobs_to_do", "next_attempt_at", postgresql_where=JOBS_TO_DO, sqlite_where=JOBS_TO_DO),
+        # A job queued at most once per case (NULL: no limit), e.g. the first-hour trace of a chain.
+        Index("uq_evidence_jobs_once", "case_id", "once_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -90,6 +92,7 @@ class EvidenceJob(db.Model):
     error_text: Mapped[str | None] = mapped_column("last_error", Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    once_key: Mapped[str | None] = mapped_column(String(64))
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property

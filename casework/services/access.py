@@ -24,6 +24,7 @@ class Permission(enum.Enum):
     DOWNLOAD_DOSSIERS = "download_dossiers"
     MANAGE_USERS = "manage_users"
     MANAGE_DIRECTORY = "manage_directory"
+    SET_ON_DUTY = "set_on_duty"  # who hears about unassigned cases (casework.services.alerts)
 
 
 # Admins hold every permission (User.has_role treats admin as every role).
@@ -38,6 +39,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.DOWNLOAD_DOSSIERS: frozenset({Role.HANDLER, Role.SUPERVISOR, Role.LEGAL}),
     Permission.MANAGE_USERS: frozenset(),
     Permission.MANAGE_DIRECTORY: frozenset(),
+    Permission.SET_ON_DUTY: frozenset({Role.SUPERVISOR}),
 }
 
 

@@ -147,13 +147,14 @@ def load_directory() -> int:
     return added
 
 
-def file_demo_cases(scenario: staging.StagedScenario) -> list[str]:
-    """File a case per staged theft not filed yet; returns the new case references."""
+def file_demo_cases(scenario: staging.StagedScenario, *, first_hour_work: bool = True) -> list[str]:
+    """File a case per staged theft not filed yet, with its first-hour evidence work unless told not to; returns the
+    new case references."""
     references = []
     for theft in scenario.thefts:
         if _victim_case_exists(scenario, theft):
             continue
-        filed = filing.file_case(REPORT_BUILDERS[theft.kind](scenario, theft))
+        filed = filing.file_case(REPORT_BUILDERS[theft.kind](scenario, theft), first_hour_work=first_hour_work)
         references.append(filed.reference)
     db.session.commit()
     return references

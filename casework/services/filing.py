@@ -28,6 +28,7 @@ from casework.models import (
     CaseFile,
     CaseStatus,
     EventKind,
+    EvidenceJob,
     IncidentType,
     Priority,
     ReportedLoss,
@@ -36,7 +37,7 @@ from casework.models import (
     ReportExtras,
     utcnow,
 )
-from casework.services import search_index
+from casework.services import first_hour, search_index
 from casework.services.cases import assign_reference, provisional_reference
 from casework.services.tokens import new_access_token
 from forms.contacts import contact_rows
@@ -172,23 +173,24 @@ def assess_priority(report: NewReport, now: datetime) -> Priority:
     )
 
 
-def file_case(report: NewReport, *, now: datetime | None = None) -> FiledCase:
+def file_case(report: NewReport, *, now: datetime | None = None, first_hour_work: bool = True) -> FiledCase:
     """Write the case, its reporter, losses, addresses, transactions, extras and the 'submitted' event, and give
     it its reference: all in the caller's transaction, which commits once, so a failure leaves no half-case.
 
     The reference's counter row stays locked from here to that commit: concurrent filings queue there, so
-    the caller commits soon after.
+    the caller commits soon after. first_hour_work False: queue no evidence work (tests of a handler's own steps).
     """
     now = now or utcnow()
-    case_id, token = write_case(report, now)
+    case_id, token = write_case(report, now, first_hour_work=first_hour_work)
     return FiledCase(case_id=case_id, reference=assign_reference(case_id, now), access_token=token)
 
 
-def write_case(report: NewReport, now: datetime, *, files_of_draft: int | None = None) -> tuple[int, str]:
-    """Insert the case under a provisional reference, with everything the report holds, in the caller's
-    transaction, and move every file of the draft `files_of_draft` (an id) to it; returns the case's id and the
-    secret token of its private link. The caller gives the case its reference (`cases.assign_reference`) as late
-    as it can: see `file_case`.
+def write_case(report: NewReport, now: datetime, *, files_of_draft: int | None = None,
+               first_hour_work: bool = True) -> tuple[int, str]:
+    """Insert the case under a provisional reference, with everything the report holds and its first-hour evidence
+    jobs (casework.services.first_hour), in the caller's transaction, and move every file of the draft
+    `files_of_draft` (an id) to it; returns the case's id and the secret token of its private link. The caller
+    gives the case its reference (`cases.assign_reference`) as late as it can: see `file_case`.
     """
     token, token_hash = new_access_token()
     priority = assess_priority(report, now)
@@ -210,6 +212,10 @@ def write_case(report: NewReport, now: datetime, *, files_of_draft: int | None =
     }
     event = CaseEvent.row(EventKind.SUBMITTED, actor_label="victim", created_at=now, priority=priority,
                           incident_type=report.incident_type)
+    evidence_jobs = first_hour.jobs_at_submit(report, now) if first_hour_work else []
+    events = [event]
+    if evidence_jobs:
+        events.append(first_hour.queued_event(evidence_jobs, now))
     has_extras = bool(report.scammer_contacts or report.exchanges_involved or report.prior_reports)
     extras = {
         "scammer_contacts": {kind: list(values) for kind, values in report.scammer_contacts.items()},
@@ -221,7 +227,9 @@ def write_case(report: NewReport, now: datetime, *, files_of_draft: int | None =
         (ReportedLoss, [vars(loss) for loss in report.losses]),
         (CaseAddress, [vars(address) for address in report.addresses]),
         (ReportedTransaction, [vars(tx) for tx in report.transactions]),
-        (CaseEvent, [event]),
+        (CaseEvent, events),
+        # The first-hour evidence work, queued with the case (casework.services.first_hour).
+        (EvidenceJob, evidence_jobs),
         (ReportExtras, [extras] if has_extras else []),
         (search_index.SearchDocument, [{"document": _search_document(report)}]),
         # The contacts again, normalised, for finding linked cases (services.linked).
@@ -256,7 +264,7 @@ def write_case(report: NewReport, now: datetime, *, files_of_draft: int | None =
 _INSERT_CASE = insert(Case.__table__).returning(Case.__table__.c.id)
 _INSERTS = {model: insert(model.__table__)
             for model in (Reporter, ReportedLoss, CaseAddress, ReportedTransaction, CaseEvent, ReportExtras,
-                          CaseContact)}
+                          CaseContact, EvidenceJob)}
 _INSERTS[search_index.SearchDocument] = search_index.SQLITE_WRITE  # FTS5: keyed by rowid, not case_id
 _files = CaseFile.__table__
 _MOVE_FILES = (

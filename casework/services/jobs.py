@@ -49,7 +49,7 @@ from casework.extensions import db
 from casework.messages import Message, say
 from casework.models import Case, EvidenceJob, JobKind, JobStatus, Priority, ReportedTransaction, User, utcnow
 from casework.models.queue import JOBS_TO_DO
-from casework.services import chains, search_index, tracing
+from casework.services import chains, first_hour, search_index, tracing
 from casework.services import evidence as evidence_service
 from casework.services.access import Permission, require
 from evidence.capture import capture_transactions
@@ -96,6 +96,7 @@ class JobHandler:
     prepare: Callable[[EvidenceJob, Case], Any]
     fetch: Callable[[Any], Any]
     store: Callable[[Case, Any, Any, User | None], Message]
+    follow_on: Callable[[Case, Any, Any], object]  # first-hour work only: casework.services.first_hour
 
 
 def rpc_client(chain_id: int) -> RpcClient:
@@ -168,10 +169,19 @@ def _store_capture(case: Case, plan: CapturePlan, fetched: tuple[Capture, Decode
                pending=list(capture.pending))
 
 
+def _after_evidence(case: Case, plan: CapturePlan | tracing.DiscoveryPlan, _fetched: Any) -> object:
+    return first_hour.after_evidence(case, plan.chain_id)
+
+
+def _after_trace(case: Case, plan: tracing.TracePlan, graph: Any) -> object:
+    return first_hour.after_trace(case, plan.chain_id, reached_freezable=bool(graph and graph.proposals))
+
+
 HANDLERS: dict[JobKind, JobHandler] = {
-    JobKind.CAPTURE: JobHandler(_prepare_capture, _fetch_capture, _store_capture),
-    JobKind.DISCOVER: JobHandler(tracing.prepare_discovery, tracing.fetch_discovery, tracing.store_discovery),
-    JobKind.TRACE: JobHandler(tracing.prepare_trace, tracing.fetch_trace, tracing.store_trace),
+    JobKind.CAPTURE: JobHandler(_prepare_capture, _fetch_capture, _store_capture, _after_evidence),
+    JobKind.DISCOVER: JobHandler(tracing.prepare_discovery, tracing.fetch_discovery, tracing.store_discovery,
+                                 _after_evidence),
+    JobKind.TRACE: JobHandler(tracing.prepare_trace, tracing.fetch_trace, tracing.store_trace, _after_trace),
 }
 
 
@@ -339,6 +349,7 @@ def _attempt(claim: Claim) -> Message | None:
     """Prepare, fetch, store and commit; None when done (or discarded), else the failure's message."""
     job = db.session.get(EvidenceJob, claim.id)
     case_id, actor_id, handler = job.case_id, job.created_by_id, HANDLERS[job.kind]
+    follows_on = first_hour.is_first_hour(job)
     try:
         plan = handler.prepare(job, db.session.get(Case, case_id))
         db.session.commit()  # ends the transaction and gives the connection back while the provider answers
@@ -347,6 +358,8 @@ def _attempt(claim: Claim) -> Message | None:
         case_row = db.session.get(Case, case_id)
         actor = db.session.get(User, actor_id) if actor_id else None
         result = handler.store(case_row, plan, fetched, actor)
+        if follows_on:  # in this same transaction: a failed store keeps nothing of the follow-on either
+            handler.follow_on(case_row, plan, fetched)
         search_index.refresh(case_id)  # the queue's search finds what the job found (hashes, addresses)
         _write_claimed(claim, status=JobStatus.DONE, progress_message=result, progress_text="", error_message=None,
                        error_text=None, finished_at=utcnow(), locked_until=None)

@@ -51,6 +51,7 @@ FREEZE_FOLLOW_UP = timedelta(hours=24)
 # The note on a transaction confirm_theft adds: stored as this code, shown in the reader's language (note_words).
 HANDLER_CONFIRMED_NOTE = "confirmed by a handler"
 ATTACKER_REASON_MAX_CHARS = 500
+SYSTEM_CONFIRMED_NOTE = "confirmed automatically"
 
 # How a traced node's role becomes the role of a case address.
 NODE_ROLES = {
@@ -120,15 +121,17 @@ def store_discovery(case: Case, plan: DiscoveryPlan, discoveries: list[Discovery
     return say("discovery.done", found=found)
 
 
-def confirm_theft(case: Case, transfer_id: int, *, actor: User) -> Transfer:
+def confirm_theft(case: Case, transfer_id: int, *, actor: User | None) -> Transfer:
     """Mark a discovered transfer as part of the theft: its hash joins the reported transactions and
-    its recipient (or the spender, for an approval) becomes an attacker address to trace from."""
-    require(actor, Permission.WORK_CASES)
+    its recipient (or the spender, for an approval) becomes an attacker address to trace from. actor None: the
+    first-hour work (casework.services.first_hour), recorded without an actor."""
+    if actor is not None:
+        require(actor, Permission.WORK_CASES)
     transfer = db.session.get(Transfer, transfer_id)
     if transfer is None or transfer.case_id != case.id:
         raise ValueError(_("That transfer is not part of this case."))
     if insert_new(ReportedTransaction, case_id=case.id, chain_id=transfer.chain_id, tx_hash=transfer.tx_hash,
-                  note=HANDLER_CONFIRMED_NOTE) is not None:
+                  note=HANDLER_CONFIRMED_NOTE if actor else SYSTEM_CONFIRMED_NOTE) is not None:
         db.session.expire(case, ["transactions"])
     _add_case_address(case, transfer.chain_id, transfer.to_address, AddressRole.ATTACKER, None)
     CaseEvent.record(case, actor, EventKind.THEFT_CONFIRMED, summary=transfer.tx_hash, transfer_id=transfer.id)
@@ -138,6 +141,8 @@ def confirm_theft(case: Case, transfer_id: int, *, actor: User) -> Transfer:
 def note_words(note: str | None) -> str:
     """A reported transaction's note as the reader sees it: the victim's own words, or ours for a hash a handler
     confirmed, in the reader's language."""
+    if note == SYSTEM_CONFIRMED_NOTE:
+        return _("confirmed automatically from the report")
     return _("confirmed by a handler") if note == HANDLER_CONFIRMED_NOTE else note or ""
 
 

@@ -1,7 +1,8 @@
-"""Staff accounts: creation, password hashing (argon2id), authentication."""
+"""Staff accounts: creation, password hashing (argon2id), authentication, who is on duty."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 from argon2 import PasswordHasher
@@ -9,11 +10,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import select
+from werkzeug.exceptions import NotFound
 
 from casework.extensions import db
 from casework.models import Role, User, utcnow
-from casework.services.access import Permission, require
+from casework.services.access import Permission, can, require
 
+log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so both cases take the same time.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
@@ -76,7 +79,21 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def list_users(actor: User | None = None) -> list[User]:
-    """All staff accounts, by role then e-mail; actor must be allowed to manage users (None: the CLI)."""
-    if actor is not None:
-        require(actor, Permission.MANAGE_USERS)
+    """All staff accounts, by role then e-mail; actor must be allowed to manage users or set who is on duty (None:
+    the CLI)."""
+    if actor is not None and not can(actor, Permission.MANAGE_USERS):
+        require(actor, Permission.SET_ON_DUTY)
     return list(db.session.scalars(select(User).order_by(User.role, User.email)))
+
+
+def set_on_duty(actor: User, user_id: int, on_duty: bool) -> User:
+    """Mark a staff member on duty (they hear about cases nobody is assigned to) or off; supervisors and admins.
+    Raises NotFound for an unknown user. The caller commits."""
+    require(actor, Permission.SET_ON_DUTY)
+    user = db.session.get(User, user_id) if 0 < user_id < 2**31 else None
+    if user is None:
+        raise NotFound(_("There is no staff member %(id)s.", id=user_id))
+    if user.on_duty is not on_duty:
+        user.on_duty = on_duty
+        log.info("Staff member %s set %s duty by %s.", user.id, "on" if on_duty else "off", actor.id)
+    return user

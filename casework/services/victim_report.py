@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import zoneinfo
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask_babel import get_locale, get_translations, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
+from casework.extensions import db
 from casework.i18n import LANGUAGES
 from casework.models import (
     AddressRole,
@@ -25,7 +28,12 @@ from casework.models import (
     CaseStatus,
     EventKind,
     MessageAuthor,
+    Referral,
+    ReferralKind,
+    ReferralStatus,
     Resolution,
+    Transfer,
+    TransferKind,
     utcnow,
 )
 from casework.services import chains, report_answers, uploads
@@ -83,6 +91,9 @@ CLOSED_EXPLANATIONS = {
     Resolution.DUPLICATE: _l("This case is closed because the same theft is handled in another case."),
     Resolution.WITHDRAWN: _l("This case is closed because the report was withdrawn."),
 }
+# Roles only a trace gives an address: the victim's report does not list them (they are the handler's leads).
+TRACED_ROLES = frozenset({AddressRole.INTERMEDIARY, AddressRole.EXCHANGE_HOT_WALLET, AddressRole.BRIDGE,
+                          AddressRole.MIXER})
 # Addresses as the victim named them (the staff titles are for the console).
 VICTIM_ADDRESS_ROLE = {
     AddressRole.VICTIM: _l("Your address"),
@@ -228,7 +239,7 @@ def build_victim_report(case: Case, *, now: datetime | None = None) -> VictimRep
         addresses=tuple(
             AddressLine(str(VICTIM_ADDRESS_ROLE.get(a.role, _("Other"))), a.address, chains.chain_name(a.chain_id),
                         a.label or "")
-            for a in case.addresses
+            for a in case.addresses if a.role not in TRACED_ROLES
         ),
         transactions=tuple(
             TransactionLine(tx.tx_hash, chains.chain_name(tx.chain_id), note_words(tx.note))
@@ -249,6 +260,65 @@ def build_victim_report(case: Case, *, now: datetime | None = None) -> VictimRep
         if reporter is not None else None,
         consents=_consents(case),
     )
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What the evidence work found, in plain words for the victim: what left their address and when, which
+    exchanges it reached, and what happens next. Never an intermediary address, a note or a lead."""
+
+    moved: tuple[str, ...]
+    traced_to: tuple[str, ...]
+    next_steps: tuple[str, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.moved or self.traced_to or self.next_steps)
+
+
+def victim_findings(case: Case) -> Findings:
+    """The case's findings for its victim, in the current locale, times in the victim's zone."""
+    clock = _Clock(case.victim_timezone)
+    victims = {a.address for a in case.addresses if a.role is AddressRole.VICTIM}
+    attackers = {a.address for a in case.addresses if a.role is AddressRole.ATTACKER}
+    thefts = db.session.scalars(
+        select(Transfer).where(Transfer.case_id == case.id, Transfer.kind != TransferKind.APPROVAL)
+        .order_by(Transfer.block_number, Transfer.log_index)
+    )
+    moved = tuple(
+        _("%(amount)s %(symbol)s left your address on %(when)s.",
+          amount=format_amount(t.amount_raw, t.decimals or 0), symbol=t.symbol or "?", when=clock(t.block_time))
+        for t in thefts if t.from_address in victims and t.to_address in attackers and t.tx_status != 0
+    )
+    freezes = [r for r in db.session.scalars(select(Referral).where(Referral.case_id == case.id)
+                                             .order_by(Referral.id))
+               if r.kind is ReferralKind.EXCHANGE_FREEZE and r.status is not ReferralStatus.CLOSED]
+    names = list(dict.fromkeys(_exchange_name(r) for r in freezes))
+    traced_to = tuple(_("We traced your funds to %(exchange)s.", exchange=name) for name in names)
+    return Findings(moved, traced_to, tuple(step for r in freezes for step in _next_steps(r, clock)))
+
+
+def _exchange_name(referral: Referral) -> str:
+    if referral.organisation is not None:
+        return referral.organisation.name
+    return referral.target_name.split(":", 1)[0].strip()
+
+
+def _next_steps(referral: Referral, clock: _Clock) -> list[str]:
+    name, status = _exchange_name(referral), referral.status
+    if status in (ReferralStatus.PROPOSED, ReferralStatus.DRAFTED):
+        steps = [_("We are preparing a request to %(exchange)s to freeze the funds.", exchange=name)]
+    elif status in (ReferralStatus.SENT, ReferralStatus.ACKNOWLEDGED):
+        steps = [_("We have asked %(exchange)s to freeze the funds.", exchange=name)]
+    elif status in (ReferralStatus.FROZEN, ReferralStatus.RETURNED):
+        steps = [_("%(exchange)s has frozen funds from your case.", exchange=name)]
+    else:
+        steps = [_("%(exchange)s did not freeze the funds; your case handler will tell you what else can be done.",
+                   exchange=name)]
+    if referral.police_report_due_at is not None and status is not ReferralStatus.DECLINED:
+        steps.append(_("%(exchange)s can hold the funds only for a short time unless a police report follows: report "
+                       "the theft to the police by %(date)s and send us the report's number in a message below.",
+                       exchange=name, date=clock(referral.police_report_due_at)))
+    return steps
 
 
 def render_victim_copy(case: Case) -> bytes:

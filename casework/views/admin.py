@@ -10,7 +10,7 @@ from casework.extensions import db
 from casework.models import IncidentType
 from casework.services import portal, task_templates, users
 from casework.services.workflow import WorkflowError
-from casework.views.work_forms import TemplateActiveForm, TemplateItemForm
+from casework.views.work_forms import OnDutyForm, TemplateActiveForm, TemplateItemForm
 
 bp = Blueprint("admin", __name__, url_prefix="/staff/admin")
 
@@ -19,6 +19,20 @@ bp = Blueprint("admin", __name__, url_prefix="/staff/admin")
 @login_required
 def user_list():
     return render_template("web/admin/users.html", users=users.list_users(current_user))
+
+
+@bp.post("/users/<int:user_id>/on-duty")
+@login_required
+def set_on_duty(user_id: int):
+    form = OnDutyForm()
+    if not form.validate_on_submit() or form.on_duty.data not in ("0", "1"):
+        flash(_("This form has expired: reload the page and try again."), "error")
+        return redirect(url_for(".user_list"))
+    user = users.set_on_duty(current_user, user_id, form.on_duty.data == "1")
+    db.session.commit()
+    flash(_("%(name)s is now on duty.", name=user.display_name) if user.on_duty
+          else _("%(name)s is now off duty.", name=user.display_name))
+    return redirect(url_for(".user_list"))
 
 
 def _templates_page(add_form: TemplateItemForm | None = None, failed_item: int | None = None,

@@ -181,7 +181,7 @@ def _forms(case: Case, submitted: FlaskForm | None = None) -> dict[str, FlaskFor
 def _render_case(case: Case, submitted: FlaskForm | None = None, status: int = 200):
     return render_template(
         "web/track/case.html", report=victim_report.build_victim_report(case), actions=checklist.for_case(case),
-        **_forms(case, submitted)
+        findings=victim_report.victim_findings(case), **_forms(case, submitted)
     ), status
 
 

@@ -49,3 +49,9 @@ class TemplateActiveForm(FlaskForm):
     """Deactivate or activate a checklist item."""
 
     active = HiddenField()
+
+
+class OnDutyForm(FlaskForm):
+    """Put a staff member on duty ("1") or take them off ("0")."""
+
+    on_duty = HiddenField()

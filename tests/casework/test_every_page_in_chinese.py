@@ -166,12 +166,14 @@ def chinese_answers() -> dict[int, dict]:
 @pytest.fixture
 def seeded(app, client, devnet, staged_thefts, make_user, task_templates, directory):
     """A phishing case with evidence, a discovery, a trace and freeze proposals (all run by the scheduler, which has
-    no reader's language), a thread; its private link; a staff admin."""
+    no reader's language), with the first-hour work's drafted request and its alert; a thread; its private link; a
+    staff admin."""
+    staff = make_user(Role.ADMIN)
+    demo.load_directory()
     demo.file_demo_cases(staged_thefts)
     demo.import_devnet_labels(staged_thefts)
     case = db.session.scalar(select(Case).where(Case.incident_type == IncidentType.APPROVAL_PHISHING))
     run_evidence_work(case, staged_thefts.chain_id)
-    staff = make_user(Role.ADMIN)
     _send_a_freeze_request(case, staff)
     portal.send_victim_message(case, "请问我的资金能追回吗？")
     thread.reply_to_victim(staff, case, "我们正在联系交易所。")
@@ -181,7 +183,7 @@ def seeded(app, client, devnet, staged_thefts, make_user, task_templates, direct
     chat = uploads.store_upload("骗子：转 10 USDT 解锁空投\n".encode(), "聊天记录.txt", case=case).file
     token, case.access_token_hash = new_access_token()
     db.session.commit()
-    run = db.session.scalars(select(TraceRun).where(TraceRun.case_id == case.id)).one()
+    run = db.session.scalars(select(TraceRun).where(TraceRun.case_id == case.id).order_by(TraceRun.id)).first()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = CHINESE
     return {"case": case, "token": token, "run": run, "staff": staff, "file": chat}
 
@@ -247,6 +249,7 @@ def test_every_page_is_in_chinese(app, client, seeded):
     for figure in dashboard.FIGURES:
         visit("dashboard.figure_csv", f"/staff/dashboard/{figure}.csv")
     visit("admin.user_list", "/staff/admin/users")
+    visit("alerts.index", "/staff/alerts")
     visit("admin.task_template_list", "/staff/admin/task-templates")
     visit("directory.index", "/staff/admin/organisations")
     _open(client, "/staff/admin/organisations?q=nothing-by-this-name&kind=police&country=CN", pages)

@@ -103,7 +103,7 @@ def _through(app, proxy: FaultProxy) -> None:
 
 @pytest.fixture
 def phishing_case(app, devnet, staged_thefts) -> Case:
-    demo.file_demo_cases(staged_thefts)
+    demo.file_demo_cases(staged_thefts, first_hour_work=False)
     return db.session.scalar(select(Case).where(Case.incident_type == IncidentType.APPROVAL_PHISHING))
 
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from casework.extensions import db
-from casework.models import AddressRole, Case, CaseEvent, IncidentType, Priority, ReportExtras, utcnow
+from casework.models import AddressRole, Case, CaseEvent, EvidenceJob, IncidentType, Priority, ReportExtras, utcnow
 from casework.services import filing
 from casework.services.cases import format_reference
 from casework.services.tokens import token_matches
@@ -152,9 +152,16 @@ def test_every_part_of_a_full_report_is_written_exactly(app):
     extras = db.session.scalars(select(ReportExtras).where(ReportExtras.case_id == case.id)).one()
     assert extras.exchanges == ["Binance", "OKX"] and extras.prior_reports == {"police_report_number": "SH-2026-0042"}
     assert extras.scammer_contacts == {"websites": ["imtoken-help.example"], "phones": ["+85212345678", "+85287654321"]}
-    (event,) = case.events
+    event, queued = sorted(case.events, key=lambda e: e.id)
     assert (event.action, event.actor_label, event.actor_id, event.created_at) == ("submitted", "victim", None, now)
     assert event.data == {"priority": case.priority.value, "incident_type": "fake_support"}
+    # The first-hour evidence work goes in with the case: a capture per chain, a discovery from the victim.
+    assert (queued.action, queued.actor_id, queued.data["step"]) == ("first_hour", None, "queued")
+    evidence_jobs = db.session.scalars(select(EvidenceJob).where(EvidenceJob.case_id == case.id)).all()
+    assert sorted((j.kind.value, j.params["chain_id"], j.status.value, j.next_attempt_at == now)
+                  for j in evidence_jobs) == [("capture", 1, "queued", True), ("capture", 56, "queued", True),
+                                              ("discover", 1, "queued", True)]
+    assert all(j.params["first_hour"] for j in evidence_jobs)
 
 
 def test_a_report_without_extras_writes_no_extras_row(app):

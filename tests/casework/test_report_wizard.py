@@ -140,7 +140,7 @@ def test_a_whole_report_files_one_case_with_every_answer(client, app):
     extras = db.session.scalars(select(ReportExtras)).one()
     assert extras.scammer_contacts == {"websites": ["airdrop-claim.example", "claim.example"]}
     assert extras.exchanges == ["Binance"] and extras.prior_reports == {"police_report_number": "SH-2026-0042"}
-    assert [e.action for e in case.events] == ["submitted"]
+    assert [e.action for e in case.events] == ["submitted", "first_hour"]  # the evidence work queued with it
     assert db.session.scalar(select(func.count(ReportDraft.id))) == 0
 
     confirmation = db.session.scalars(select(Notification).where(Notification.case_id == case.id)).one()

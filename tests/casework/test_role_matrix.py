@@ -204,7 +204,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("api.transition", "POST"): Rule(Level.TOKEN, lambda w: f"/api/v1/cases/{w.reference}/transitions"),
     ("api.update_referral", "PATCH"): Rule(Level.TOKEN, fixed("/api/v1/referrals/1")),
     # Administration.
-    ("admin.user_list", "GET"): Rule(Level.ADMIN, fixed("/staff/admin/users")),
+    ("admin.user_list", "GET"): Rule(Level.SUPERVISE, fixed("/staff/admin/users")),
+    ("admin.set_on_duty", "POST"): Rule(Level.SUPERVISE, fixed("/staff/admin/users/999999/on-duty"),
+                                        lambda w: {"on_duty": "1"}),
+    # Staff alerts.
+    ("alerts.index", "GET"): Rule(Level.STAFF, fixed("/staff/alerts")),
+    ("alerts.mark_read", "POST"): Rule(Level.STAFF, fixed("/staff/alerts/read")),
     ("admin.task_template_list", "GET"): Rule(Level.ADMIN, fixed("/staff/admin/task-templates")),
     ("admin.add_task_template_item", "POST"): Rule(Level.ADMIN, fixed("/staff/admin/task-templates"), lambda w: {
         "add-incident_type": "other", "add-title": "Ask for the chat export"}),

@@ -32,7 +32,7 @@ ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
 
 @pytest.fixture
 def phishing_case(app, devnet, staged_thefts) -> Case:
-    demo.file_demo_cases(staged_thefts)
+    demo.file_demo_cases(staged_thefts, first_hour_work=False)
     demo.import_devnet_labels(staged_thefts)
     return db.session.scalar(select(Case).where(Case.incident_type == IncidentType.APPROVAL_PHISHING))
 

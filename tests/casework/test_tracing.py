@@ -31,7 +31,7 @@ DATA = Path(__file__).resolve().parents[1] / "evidence" / "data"
 
 @pytest.fixture
 def demo_cases(app, devnet, staged_thefts) -> dict[IncidentType, Case]:
-    demo.file_demo_cases(staged_thefts)
+    demo.file_demo_cases(staged_thefts, first_hour_work=False)
     demo.import_devnet_labels(staged_thefts)
     return {case.incident_type: case for case in db.session.scalars(select(Case))}
 
