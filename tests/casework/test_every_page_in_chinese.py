@@ -189,17 +189,13 @@ def seeded(app, client, devnet, staged_thefts, make_user, task_templates, direct
 
 
 def _send_a_freeze_request(case: Case, staff) -> None:
-    """The trace's first freeze request drafted for its directory entry, sent, and an amount frozen: the case page
-    shows the referrals panel with every part, the portal the news."""
-    from casework.models import ChannelKind, Organisation, OrganisationKind, Requester
+    """The freeze request the first-hour work drafted for the directory's entry (Harbour Exchange), sent, and an
+    amount frozen: the case page shows the referrals panel with every part, the portal the news."""
+    from casework.models import ReferralStatus
     from casework.services import recoveries, referrals
 
-    proposed = case.referrals[0]
-    db.session.add(Organisation(slug="staged-exchange", name=proposed.target_name, kind=OrganisationKind.EXCHANGE,
-                                requester=Requester.VICTIM, channel_kind=ChannelKind.EMAIL,
-                                channel="freeze@exchange.example", courtesy_hold_days=7, aliases=[], facts=[]))
-    db.session.flush()
-    [drafted, *_others] = referrals.draft_proposed(case)
+    db.session.refresh(case)
+    drafted = next(r for r in case.referrals if r.status is ReferralStatus.DRAFTED)
     referrals.send_referral(staff, drafted)
     recoveries.record_recovery(staff, drafted, "frozen", "1")
 
