@@ -131,6 +131,19 @@ def _first_hour(step: str, **_details: Any) -> str:
     return steps.get(step, step)
 
 
+def _sla_escalated(level: str, metric: str, reference: str, due_at: str) -> str:
+    from casework.models.enums import SlaMetric  # the models import this module
+
+    values = {"metric": SlaMetric(metric).title, "reference": reference,
+              "due": datetime.fromisoformat(due_at).strftime("%Y-%m-%d %H:%M UTC")}
+    if level == "warning":
+        return _("%(metric)s for case %(reference)s is due at %(due)s.", **values)
+    if level == "breach":
+        return _("%(metric)s for case %(reference)s is overdue: it was due at %(due)s.", **values)
+    return _("%(metric)s for case %(reference)s is still overdue (it was due at %(due)s): the head of the team has "
+             "been told.", **values)
+
+
 MESSAGES: dict[str, Callable[..., str]] = {
     # An evidence job's progress and failures (EvidenceJob.progress_message, .error_message).
     "job.running": lambda attempt: _("Running (attempt %(n)d)", n=attempt),
@@ -167,6 +180,8 @@ MESSAGES: dict[str, Callable[..., str]] = {
         _("%(address)s marked as an attacker address", address=address), reason),
     "event.recovery": _recovery,
     "event.first_hour": _first_hour,
+    # The SLA sweep's alerts (casework.services.sla_sweep): a warning, a breach, the head of the team.
+    "sla.escalated": _sla_escalated,
 }
 
 

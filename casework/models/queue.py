@@ -13,7 +13,6 @@ from casework.messages import words
 from casework.models.enums import JobKind, JobStatus, OutboxStatus
 from casework.models.types import UTCDateTime, enum_column, utcnow
 
-
 # What the polls read: only rows still to do are in their indexes, so sent mail and finished jobs (which keep
 # a past next_attempt_at forever) cost a poll nothing. The polls repeat these exact predicates as literal SQL:
 # SQLite uses a partial index only when the query's WHERE holds the index's terms, never with bound parameters.
