@@ -193,7 +193,8 @@ def report(*, since: datetime | None = None, now: datetime | None = None) -> lis
     """Compliance per metric and priority of the clocks started since `since` (all when None). A clock past its
     deadline counts as breached even before a sweep records it."""
     now = now or utcnow()
-    breached = (SlaClock.breached_at.is_not(None)) | (SlaClock.due_at < now)
+    # Written so that no term is NULL (a NULL would make NOT breached unknown, and so false).
+    breached = SlaClock.breached_at.is_not(None) | (SlaClock.due_at.is_not(None) & (SlaClock.due_at < now))
     met = SlaClock.fulfilled_at.is_not(None) & ~breached
     running = SlaClock.due_at.is_not(None) & ~breached
     query = (

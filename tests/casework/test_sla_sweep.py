@@ -5,6 +5,7 @@ four processes on PostgreSQL) telling each level exactly once; the CLI and the c
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ from casework.models import (
 )
 from casework.services import mail, sla_clocks, sla_sweep
 from evidence.devnet.anvil import free_port
+from scheduler.jobs import build_scheduler
 from tests.fixtures.factories import at_once
 from tests.fixtures.sla import clock, sweep_in_process
 
@@ -206,3 +208,27 @@ def test_four_sweeper_processes_at_once_tell_each_level_exactly_once(app, file_a
     # Per case: triage breached; evidence capture breached and its head level (10 hours after filing).
     assert len(told) == 40 * 3
     assert db.session.scalar(select(func.count()).select_from(Notification)) == 40 * (2 * 2 + 1)
+
+
+def test_the_sweep_command_prints_what_it_escalated_and_the_report_gives_compliance(app, assigned):
+    sla_clocks.fulfil(assigned, SlaMetric.FIRST_RESPONSE, at=MONDAY + H)
+    db.session.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["sla", "sweep"])  # now: long after every deadline of a case filed in June
+    assert result.exit_code == 0, result.output
+    assert f"{assigned.reference} evidence_captured breach" in result.output
+    assert f"{assigned.reference} first_response" not in result.output
+    again = runner.invoke(args=["sla", "sweep"])
+    assert again.exit_code == 0 and again.output.strip() == "0 escalations."
+    report = runner.invoke(args=["sla", "report", "--json"])
+    figures = {(row["metric"], row["priority"]): row for row in json.loads(report.output)}
+    assert figures[("first_response", "low")]["met"] == 1 and figures[("first_response", "low")]["compliance"] == 1
+    assert figures[("evidence_captured", "low")]["breached"] == 1
+    assert figures[("evidence_captured", "low")]["compliance"] == 0
+    table = runner.invoke(args=["sla", "report"])
+    assert table.exit_code == 0 and "first_response" in table.output and "100.0%" in table.output
+
+
+def test_the_scheduler_catches_up_after_downtime_once(app):
+    job = build_scheduler(app).get_job("sla_sweep")
+    assert job.coalesce is True and job.misfire_grace_time is None and job.next_run_time is not None
