@@ -35,6 +35,24 @@ def _drop_old() -> None:
         op.drop_table(table)
 
 
+def _clocks(times, *, indexed) -> None:
+    """sla_clocks with these timestamp columns (the start and the cycle's start required)."""
+    op.create_table(
+        'sla_clocks',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('case_id', sa.Integer(), nullable=False),
+        sa.Column('metric', _enum(METRICS, 'sla_metric', 40), nullable=False),
+        *(sa.Column(name, UTCDateTime(timezone=True), nullable=name not in ('started_at', 'cycle_started_at'))
+          for name in times),
+        sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_sla_clocks_case_id_cases'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_sla_clocks')),
+        sa.UniqueConstraint('case_id', 'metric', name='uq_sla_clocks_metric'),
+    )
+    for column in ('case_id', *indexed):
+        op.create_index(op.f(f'ix_sla_clocks_{column}'), 'sla_clocks', [column], unique=False)
+
+
 def _escalations(levels) -> None:
     op.create_table(
         'escalations',
@@ -82,26 +100,8 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_sla_policies')),
         sa.UniqueConstraint('metric', 'priority', name='uq_sla_policies_metric_priority'),
     )
-    op.create_table(
-        'sla_clocks',
-        sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('case_id', sa.Integer(), nullable=False),
-        sa.Column('metric', _enum(METRICS, 'sla_metric', 40), nullable=False),
-        sa.Column('started_at', UTCDateTime(timezone=True), nullable=False),
-        sa.Column('cycle_started_at', UTCDateTime(timezone=True), nullable=False),
-        sa.Column('due_at', UTCDateTime(timezone=True), nullable=True),
-        sa.Column('escalate_at', UTCDateTime(timezone=True), nullable=True),
-        sa.Column('paused_at', UTCDateTime(timezone=True), nullable=True),
-        sa.Column('fulfilled_at', UTCDateTime(timezone=True), nullable=True),
-        sa.Column('stopped_at', UTCDateTime(timezone=True), nullable=True),
-        sa.Column('breached_at', UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_sla_clocks_case_id_cases'),
-                                ondelete='CASCADE'),
-        sa.PrimaryKeyConstraint('id', name=op.f('pk_sla_clocks')),
-        sa.UniqueConstraint('case_id', 'metric', name='uq_sla_clocks_metric'),
-    )
-    for column in ('case_id', 'due_at', 'escalate_at'):
-        op.create_index(op.f(f'ix_sla_clocks_{column}'), 'sla_clocks', [column], unique=False)
+    _clocks(('started_at', 'cycle_started_at', 'due_at', 'escalate_at', 'paused_at', 'fulfilled_at', 'stopped_at',
+             'breached_at'), indexed=('due_at', 'escalate_at'))
     op.create_table(
         'sla_events',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -124,22 +124,7 @@ def downgrade():
     _drop_old()
     op.drop_table('sla_policies')
     op.drop_table('sla_calendars')
-    op.create_table(
-        'sla_clocks',
-        sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('case_id', sa.Integer(), nullable=False),
-        sa.Column('metric', _enum(METRICS, 'sla_metric', 40), nullable=False),
-        sa.Column('started_at', UTCDateTime(timezone=True), nullable=False),
-        sa.Column('due_at', UTCDateTime(timezone=True), nullable=True),
-        sa.Column('paused_at', UTCDateTime(timezone=True), nullable=True),
-        sa.Column('fulfilled_at', UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_sla_clocks_case_id_cases'),
-                                ondelete='CASCADE'),
-        sa.PrimaryKeyConstraint('id', name=op.f('pk_sla_clocks')),
-        sa.UniqueConstraint('case_id', 'metric', name='uq_sla_clocks_metric'),
-    )
-    for column in ('case_id', 'due_at'):
-        op.create_index(op.f(f'ix_sla_clocks_{column}'), 'sla_clocks', [column], unique=False)
+    _clocks(('started_at', 'due_at', 'paused_at', 'fulfilled_at'), indexed=('due_at',))
     op.create_table(
         'sla_events',
         sa.Column('id', sa.Integer(), nullable=False),
