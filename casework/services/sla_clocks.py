@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from casework.extensions import db
@@ -171,3 +173,48 @@ def import_policies(text: str) -> int:
     running = db.session.scalars(select(SlaClock.case_id).where(SlaClock.stopped_at.is_(None)).distinct()).all()
     return sum(_change_all(db.session.get_one(Case, case_id), SlaEventKind.POLICY_APPLIED, now, imported=True)
                for case_id in running)
+
+
+@dataclass(frozen=True)
+class ClockLine:
+    """A clock as the case page shows it: the metric, its state (running, overdue, paused, fulfilled, stopped) and
+    the sentence saying how it stands, in the reader's language."""
+
+    metric: str
+    state: str
+    text: str
+    due_at: datetime | None
+    breached: bool
+
+
+def _span(length: timedelta) -> str:
+    minutes = max(int(length.total_seconds() // 60), 0)
+    days, hours, minutes = minutes // (24 * 60), minutes // 60 % 24, minutes % 60
+    if days:
+        return _("%(days)d d %(hours)d h", days=days, hours=hours)
+    if hours:
+        return _("%(hours)d h %(minutes)d min", hours=hours, minutes=minutes)
+    return _("%(minutes)d min", minutes=minutes)
+
+
+def clock_lines(case: Case, now: datetime | None = None) -> list[ClockLine]:
+    """The case's clocks for its page, in the order of the metrics."""
+    now = now or utcnow()
+    clocks = clocks_of(case)
+    lines = []
+    for metric in SlaMetric:
+        clock = clocks.get(metric)
+        if clock is None:
+            continue
+        if clock.stopped_at is not None:
+            state, text = "stopped", _("stopped")
+        elif clock.paused_at is not None:
+            state, text = "paused", _("paused while the case awaits the victim")
+        elif clock.due_at is None:
+            state, text = "fulfilled", _("fulfilled")
+        elif clock.due_at <= now:
+            state, text = "overdue", _("overdue by %(time)s", time=_span(now - clock.due_at))
+        else:
+            state, text = "running", _("due in %(time)s", time=_span(clock.due_at - now))
+        lines.append(ClockLine(metric.title, state, text, clock.due_at, clock.breached_at is not None))
+    return lines

@@ -22,6 +22,7 @@ from casework.extensions import db
 from casework.models import Case
 from casework.services import assignment, case_files, case_page, linked, merge, priority, queue, tasks, thread, workflow
 from casework.services import cases as case_service
+from casework.services import sla_clocks as clocks
 from casework.services.portal import PortalError
 from casework.services.submissions import AlreadyDone
 from casework.views.case_forms import MergeForm, PriorityForm
@@ -76,6 +77,7 @@ def _case_page(case: Case, *, reply_form: MessageForm | None = None, note_form: 
         note_form=note_form or NoteForm(formdata=None, prefix="note"),
         status_form=status_form,
         status_options=options,
+        clocks=clocks.clock_lines(case),
         **_priority_and_linked(case, priority_form, merge_form),
         **_work_sections(case, work_forms),
     ), status

@@ -225,3 +225,31 @@ def test_the_import_command_stores_calendars_with_holidays_and_make_up_days(app,
     assert office.country == "CN" and office.hours_on(datetime(2026, 12, 24).date()) == ()
     assert office.hours_on(datetime(2026, 2, 14).date())  # a make-up working Saturday
     assert len(db.session.scalars(select(SlaPolicy)).all()) == len(SlaMetric) * len(Priority)
+
+
+def test_the_case_page_shows_each_clock_as_it_stands(client, file_at, make_user, login):
+    case = file_at(utcnow() - 5 * H)
+    sla_clocks.fulfil(case, SlaMetric.FIRST_RESPONSE, at=utcnow() - 4 * H)
+    db.session.commit()
+    handler = make_user(Role.HANDLER)
+    login(handler)
+    html = client.get(f"/staff/cases/{case.reference}").get_data(as_text=True)
+    section = html[html.index('id="clocks"'):html.index("</section>", html.index('id="clocks"'))]
+    assert "Evidence captured" in section and "due in 2 h 59 min" in section  # eight hours, five gone
+    assert "overdue by 1 h 0 min" in section  # triage: four hours
+    assert '<tr class="clock-fulfilled">\n    <td>First response</td>' in section
+    assert "due in 29 d 18 h" in section  # resolution: thirty days, five hours and some seconds gone
+
+
+def test_clock_lines_say_paused_stopped_and_overdue(file_at):
+    case = file_at(MONDAY)
+    sla_clocks.on_status_change(case, CaseStatus.SUBMITTED, CaseStatus.AWAITING_VICTIM, at=MONDAY + 5 * H)
+    lines = {line.metric: line for line in sla_clocks.clock_lines(case, now=MONDAY + 6 * H)}
+    assert lines["Triage"].state == "paused" and lines["Triage"].text == "paused while the case awaits the victim"
+    sla_clocks.on_status_change(case, CaseStatus.AWAITING_VICTIM, CaseStatus.SUBMITTED, at=MONDAY + 6 * H)
+    lines = {line.metric: line for line in sla_clocks.clock_lines(case, now=MONDAY + 8 * H)}
+    # Due four hours after filing: the pause came after the deadline and does not move it.
+    assert lines["Triage"].state == "overdue" and lines["Triage"].text == "overdue by 4 h 0 min"
+    sla_clocks.on_status_change(case, CaseStatus.SUBMITTED, CaseStatus.CLOSED, at=MONDAY + 9 * H)
+    lines = {line.metric: line for line in sla_clocks.clock_lines(case, now=MONDAY + 10 * H)}
+    assert lines["Triage"].state == "stopped" and lines["Resolution"].state == "fulfilled"
