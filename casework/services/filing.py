@@ -224,6 +224,7 @@ def write_case(report: NewReport, now: datetime, *, files_of_draft: int | None =
         "prior_reports": dict(report.prior_reports),
     }
     clocks, clock_events = sla_clocks.filing_rows(priority, now, freezable=_freezable(report))
+    case_values["next_due_at"] = min((clock["due_at"] for clock in clocks if clock["due_at"]), default=None)
     children: list[tuple[type, list[dict[str, Any]]]] = [
         (Reporter, [vars(report.reporter)]),
         (ReportedLoss, [vars(loss) for loss in report.losses]),

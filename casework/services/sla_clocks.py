@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from casework.extensions import db
 from casework.models import Case, CaseStatus, Priority, SlaClock, SlaEvent, SlaEventKind, SlaMetric, utcnow
@@ -87,6 +87,8 @@ def _recompute(case: Case, clocks: Iterable[SlaClock]) -> None:
         clock.paused_at, clock.fulfilled_at, clock.stopped_at = times.paused_at, times.fulfilled_at, times.stopped_at
         clock.due_at = times.due_at
         clock.escalate_at = first_escalation(times.due_at, policy)
+    db.session.flush()
+    case.next_due_at = db.session.scalar(select(func.min(SlaClock.due_at)).where(SlaClock.case_id == case.id))
 
 
 def _finished(clock: SlaClock) -> bool:

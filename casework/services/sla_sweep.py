@@ -84,21 +84,29 @@ class _Staff:
         return list({user.id: user for user in chosen}.values())
 
 
-def _insert_escalation(connection, clock_id: int, level: EscalationLevel, due_at: datetime) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING: True when this call wrote the row (so it tells the level)."""
+def _insert_escalations(rows: list[tuple[int, EscalationLevel, datetime]]) -> set[tuple[int, EscalationLevel]]:
+    """One INSERT ... ON CONFLICT DO NOTHING of (clock, level, due_at) rows; returns the (clock, level) pairs this
+    statement wrote, which are the ones to tell."""
+    if not rows:
+        return set()
+    connection = db.session.connection()
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    table = Escalation.__table__
+    now = utcnow()
     statement = (
-        dialect.insert(Escalation.__table__)
-        .values(clock_id=clock_id, level=level, due_at=due_at, created_at=utcnow())
+        dialect.insert(table)
+        .values([{"clock_id": clock_id, "level": level, "due_at": due_at, "created_at": now}
+                 for clock_id, level, due_at in rows])
         .on_conflict_do_nothing(index_elements=["clock_id", "level", "due_at"])
-        .returning(Escalation.__table__.c.id)
+        .returning(table.c.clock_id, table.c.level)
     )
-    return connection.execute(statement).first() is not None
+    return {(clock_id, EscalationLevel(level)) for clock_id, level in connection.execute(statement)}
 
 
-def _tell(case: Case, clock: SlaClock, level: EscalationLevel, due_at: datetime, staff: _Staff) -> int:
+def _tell(case: Case, clock: SlaClock, level: EscalationLevel, staff: _Staff,
+          emails: list[tuple[str, str, str, int | None]]) -> int:
     message = say("sla.escalated", level=level.value, metric=clock.metric.value, reference=case.reference,
-                  due_at=due_at.isoformat())
+                  due_at=clock.due_at.isoformat())
     readers = staff.for_level(case, level)
     url = links.public_url(f"/staff/cases/{case.reference}")
     for user in readers:
@@ -106,7 +114,7 @@ def _tell(case: Case, clock: SlaClock, level: EscalationLevel, due_at: datetime,
         with force_locale(user.preferred_language or "en"):
             subject = _("SLA %(level)s: case %(reference)s", level=level.title, reference=case.reference)
             body = _("%(what)s\n\nOpen the case: %(url)s", what=words(message), url=url)
-        mail.queue_email(user.email, subject, body, case_id=case.id)
+        emails.append((user.email, subject, body, case.id))
     return len(readers)
 
 
@@ -123,32 +131,39 @@ def _claim(now: datetime, limit: int):
     return db.session.execute(query).all()
 
 
-def _escalate(clock: SlaClock, case: Case, now: datetime, staff: _Staff) -> list[Escalated]:
-    policy = sla_policies.policy_for(clock.metric, case.priority)
+def _levels(clock: SlaClock, case: Case, now: datetime) -> list[EscalationLevel]:
+    """The levels of the clock a sweep at `now` tries to write, with the clock's escalate_at moved on."""
     if clock.due_at is None:
         clock.escalate_at = None
         return []
+    policy = sla_policies.policy_for(clock.metric, case.priority)
     levels, next_at = sla.levels_due(clock.due_at, policy.warning, policy.head_after, now)
     if levels and not policy.calendar.around_the_clock:
         opening = sla.next_opening(policy.calendar, now)
         if opening > now:  # never at night: the levels wait for the morning
             clock.escalate_at = opening
             return []
-    told = []
-    connection = db.session.connection()
-    for level in levels:
-        if not _insert_escalation(connection, clock.id, level, clock.due_at):
-            continue
+    clock.escalate_at = next_at
+    return levels
+
+
+def _escalate_batch(rows, now: datetime, staff: _Staff) -> list[Escalated]:
+    wanted = [(clock, case, level) for clock, case in rows for level in _levels(clock, case, now)]
+    written = _insert_escalations([(clock.id, level, clock.due_at) for clock, _case, level in wanted])
+    told, emails = [], []
+    for clock, case, level in wanted:
+        if (clock.id, level) not in written:
+            continue  # another sweeper, or an earlier sweep, told this level of this deadline
         kind = SlaEventKind.WARNED if level is EscalationLevel.WARNING else SlaEventKind.BREACHED
         db.session.add(SlaEvent(case_id=case.id, metric=clock.metric, kind=kind, at=now,
                                 data={"level": level.value, "due_at": clock.due_at.isoformat()}))
         if level is EscalationLevel.BREACH and clock.breached_at is None:
             clock.breached_at = clock.due_at
-        told.append(Escalated(case.reference, clock.metric, level, clock.due_at,
-                              _tell(case, clock, level, clock.due_at, staff)))
+        told.append(Escalated(case.reference, clock.metric, level, clock.due_at, _tell(case, clock, level, staff,
+                                                                                       emails)))
         log.info("SLA %s of %s for case %s (due %s)", level.value, clock.metric.value, case.reference,
                  clock.due_at.isoformat())
-    clock.escalate_at = next_at
+    mail.queue_emails(emails)
     return told
 
 
@@ -159,8 +174,7 @@ def sweep(now: datetime | None = None, *, batch: int = BATCH) -> list[Escalated]
     told: list[Escalated] = []
     while True:
         rows = _claim(now, batch)
-        for clock, case in rows:
-            told.extend(_escalate(clock, case, now, staff))
+        told.extend(_escalate_batch(rows, now, staff))
         db.session.commit()
         if len(rows) < batch:
             return told

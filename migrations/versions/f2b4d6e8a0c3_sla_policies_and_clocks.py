@@ -7,7 +7,8 @@ Create Date: 2026-12-02 07:30:00
 New tables sla_calendars and sla_policies. sla_clocks, sla_events and escalations were written by nothing until
 now, so they are dropped and created again in their new shape: clocks gain the start of the current cycle, when
 the sweep next looks at them (escalate_at, indexed), when they stopped and their first breach; events are keyed
-by (case, metric) and carry data; event kinds gain "stopped" and escalation levels "head".
+by (case, metric) and carry data; event kinds gain "stopped" and escalation levels "head". cases gains
+next_due_at (indexed), its running clocks' nearest deadline, for the queue's order.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -118,9 +119,15 @@ def upgrade():
     )
     op.create_index(op.f('ix_sla_events_case_id'), 'sla_events', ['case_id'], unique=False)
     _escalations(LEVELS + ('head',))
+    # Plain ALTER TABLE, not a batch: on SQLite a batch rebuilds cases and loses its expression index
+    # (ix_cases_urgency), which reflection cannot copy.
+    op.add_column('cases', sa.Column('next_due_at', UTCDateTime(timezone=True), nullable=True))
+    op.create_index(op.f('ix_cases_next_due_at'), 'cases', ['next_due_at'], unique=False)
 
 
 def downgrade():
+    op.drop_index(op.f('ix_cases_next_due_at'), table_name='cases')
+    op.execute('ALTER TABLE cases DROP COLUMN next_due_at')  # SQLite 3.35+ too, without rebuilding the table
     _drop_old()
     op.drop_table('sla_policies')
     op.drop_table('sla_calendars')

@@ -23,7 +23,7 @@ from casework.models import (
     SlaPolicy,
     utcnow,
 )
-from casework.services import priority, sla_clocks, sla_policies, sla_sweep, thread, workflow
+from casework.services import priority, queue, sla_clocks, sla_policies, sla_sweep, thread, workflow
 from tests.fixtures.sla import TEST_POLICIES, clock
 
 H = timedelta(hours=1)
@@ -253,3 +253,15 @@ def test_clock_lines_say_paused_stopped_and_overdue(file_at):
     sla_clocks.on_status_change(case, CaseStatus.SUBMITTED, CaseStatus.CLOSED, at=MONDAY + 9 * H)
     lines = {line.metric: line for line in sla_clocks.clock_lines(case, now=MONDAY + 10 * H)}
     assert lines["Triage"].state == "stopped" and lines["Resolution"].state == "fulfilled"
+
+
+def test_the_queue_can_sort_by_the_nearest_deadline(file_at, make_user):
+    handler = make_user(Role.HANDLER)
+    later, sooner, paused = file_at(MONDAY + H), file_at(MONDAY), file_at(MONDAY - H)
+    assert sooner.next_due_at == MONDAY + 4 * H  # triage, its nearest clock
+    sla_clocks.on_status_change(paused, CaseStatus.SUBMITTED, CaseStatus.AWAITING_VICTIM, at=MONDAY)
+    db.session.commit()
+    assert paused.next_due_at is None  # every clock paused: no deadline runs
+    query = queue.QueueQuery(sort="deadline", statuses=(CaseStatus.SUBMITTED, CaseStatus.AWAITING_VICTIM))
+    refs = [line.reference for line in queue.find_cases(handler, query).lines]
+    assert refs == [sooner.reference, later.reference, paused.reference]
