@@ -13,7 +13,7 @@ import re
 import time as monotonic
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from sqlalchemy import delete, select
 
 from casework.extensions import db
 from casework.models import Priority, SlaCalendar, SlaMetric, SlaPolicy
-from casework.services.sla import Calendar, CalendarError
+from casework.services.sla import Calendar, CalendarError, next_opening
 
 DEFAULTS_FILE = Path(__file__).resolve().parents[1] / "sla_policies.yaml"
 CACHE_SECONDS = 60
@@ -163,10 +163,6 @@ def _calendar_spec(name: str, value: Any) -> CalendarSpec:
         name=name, timezone=str(value.get("timezone") or "UTC"), weekly=_weekly(value.get("weekly"), where),
         country=value.get("country") or None, subdivision=value.get("subdivision") or None, closed=closed,
     )
-    try:
-        spec.calendar()
-    except (ValueError, KeyError, CalendarError, NotImplementedError) as error:
-        raise PolicyError(_("%(where)s cannot be used: %(error)s", where=where, error=error)) from None
     if spec.country:
         try:
             Calendar(timezone="UTC", country=spec.country, subdivision=spec.subdivision).hours_on(date(2026, 1, 1))
@@ -174,6 +170,10 @@ def _calendar_spec(name: str, value: Any) -> CalendarSpec:
             raise PolicyError(_("%(where)s: the holidays package does not know country %(country)s "
                                 "(subdivision %(subdivision)s).", where=where, country=spec.country,
                                 subdivision=spec.subdivision or "-")) from None
+    try:
+        next_opening(spec.calendar(), datetime.now(UTC))  # a calendar that never opens would hold no deadline
+    except (ValueError, KeyError, CalendarError, NotImplementedError) as error:
+        raise PolicyError(_("%(where)s cannot be used: %(error)s", where=where, error=error)) from None
     return spec
 
 

@@ -203,6 +203,7 @@ def test_importing_policies_recomputes_running_clocks(file_at):
     (TEST_POLICIES.replace("timezone: Europe/Berlin", "timezone: Mars/Olympus"), "cannot be used"),
     (TEST_POLICIES.replace("calendar: office,", "calendar: moon,"), "unknown calendar moon"),
     (TEST_POLICIES.replace('["09:00-18:00"], [], []]', '["09:00-18:00"], []]'), "seven days"),
+    (TEST_POLICIES.replace('"09:00-18:00"', '""'), "no opening hours"),
     (TEST_POLICIES.replace("timezone: Europe/Berlin", "timezone: Europe/Berlin\n    country: XX"),
      "does not know country XX"),
 ])
