@@ -1,9 +1,11 @@
 """Command line: `flask --app casework users create|list`, `cases transition|priority|merge`, `directory import`,
-`labels import`, `evidence verify`, `check`."""
+`sla import-policies|sweep|report`, `labels import`, `evidence verify`, `demo seed`, `check`."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from datetime import timedelta
 
 import click
 from flask import Flask
@@ -13,9 +15,9 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import NotFound
 
 from casework.extensions import db
-from casework.models import Case, CaseStatus, Priority, Resolution, Role, User
+from casework.models import Case, CaseStatus, Priority, Resolution, Role, User, utcnow
 from casework.services import cases as case_service
-from casework.services import directory, jobs, merge, priority, workflow
+from casework.services import directory, jobs, merge, priority, sla_clocks, sla_policies, sla_sweep, workflow
 from casework.services import evidence as evidence_service
 from casework.services import labels as label_service
 from casework.services import users as user_service
@@ -117,6 +119,51 @@ def import_directory(file: str | None, replace: bool, demo: bool) -> None:
                f"{sum(r.unchanged for r in results)} unchanged, {len(kept)} kept, {len(problems)} skipped.")
     if problems:
         raise SystemExit(1)
+
+
+sla_cli = AppGroup("sla", help="SLA policies, the escalation sweep and compliance figures.")
+
+
+@sla_cli.command("import-policies")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def import_sla_policies(file: str) -> None:
+    """Replace the SLA policies and calendars with a YAML file's (format: casework/sla_policies.yaml)."""
+    with open(file, encoding="utf-8") as handle:
+        text = handle.read()
+    try:
+        recomputed = sla_clocks.import_policies(text)
+    except sla_policies.PolicyError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Policies imported; {recomputed} running clocks recomputed.")
+
+
+@sla_cli.command("sweep")
+def sla_sweep_once() -> None:
+    """Run one escalation sweep and print what it escalated."""
+    told = sla_sweep.sweep()
+    for item in told:
+        click.echo(f"{item.reference} {item.metric.value} {item.level.value} (due {item.due_at:%Y-%m-%d %H:%M} UTC): "
+                   f"{item.recipients} staff told")
+    click.echo(f"{len(told)} escalations.")
+
+
+@sla_cli.command("report")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--days", type=click.IntRange(min=1), default=None, help="Only clocks started in the last N days.")
+def sla_report(as_json: bool, days: int | None) -> None:
+    """Print compliance per metric and priority."""
+    since = utcnow() - timedelta(days=days) if days else None
+    figures = sla_sweep.report(since=since)
+    if as_json:
+        click.echo(json.dumps([figure.as_dict() for figure in figures], indent=2))
+        return
+    click.echo(f"{'metric':<18} {'priority':<9} {'started':>7} {'met':>6} {'breached':>8} {'running':>7} compliance")
+    for f in figures:
+        share = "-" if f.compliance is None else f"{f.compliance:.1%}"
+        click.echo(f"{f.metric.value:<18} {f.priority.value:<9} {f.started:>7} {f.met:>6} {f.breached:>8} "
+                   f"{f.running:>7} {share}")
 
 
 def check_database() -> None:
@@ -236,3 +283,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(labels_cli)
     app.cli.add_command(directory_cli)
     app.cli.add_command(cases_cli)
+    app.cli.add_command(sla_cli)

@@ -146,6 +146,19 @@ def _first_hour(step: str, **_details: Any) -> str:
     return steps.get(step, step)
 
 
+def _sla_escalated(level: str, metric: str, reference: str, due_at: str) -> str:
+    from casework.models.enums import SlaMetric  # the models import this module
+
+    values = {"metric": SlaMetric(metric).title, "reference": reference,
+              "due": datetime.fromisoformat(due_at).strftime("%Y-%m-%d %H:%M UTC")}
+    if level == "warning":
+        return _("%(metric)s for case %(reference)s is due at %(due)s.", **values)
+    if level == "breach":
+        return _("%(metric)s for case %(reference)s is overdue: it was due at %(due)s.", **values)
+    return _("%(metric)s for case %(reference)s is still overdue (it was due at %(due)s): the head of the team has "
+             "been told.", **values)
+
+
 MESSAGES: dict[str, Callable[..., str]] = {
     # An evidence job's progress and failures (EvidenceJob.progress_message, .error_message).
     "job.running": lambda attempt: _("Running (attempt %(n)d)", n=attempt),
@@ -190,6 +203,8 @@ MESSAGES: dict[str, Callable[..., str]] = {
         "and send.",
         "%(reference)s: the funds were traced to %(targets)s; %(num)d freeze requests are drafted for you to check "
         "and send.", count, reference=reference, targets=", ".join(targets)),
+    # The SLA sweep's alerts (casework.services.sla_sweep): a warning, a breach, the head of the team.
+    "sla.escalated": _sla_escalated,
 }
 
 

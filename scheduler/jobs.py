@@ -12,10 +12,12 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from casework.extensions import db
-from casework.services import drafts, mail, submissions, uploads
+from casework.services import drafts, mail, sla_sweep, submissions, uploads
 from casework.services import jobs as evidence_jobs
 
 log = logging.getLogger(__name__)
+
+SLA_SWEEP_SECONDS = 60
 
 
 def in_app_context(app: Flask, job: Callable[[], object], name: str) -> Callable[[], None]:
@@ -53,6 +55,18 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         id="run_evidence_jobs",
         name="run_evidence_jobs",
         next_run_time=datetime.now(UTC),  # resume jobs a stopped scheduler left behind
+    )
+    scheduler.add_job(
+        in_app_context(app, sla_sweep.sweep, "sla_sweep"),
+        "interval",
+        seconds=SLA_SWEEP_SECONDS,
+        id="sla_sweep",
+        name="sla_sweep",
+        # After downtime: run at once, and the runs missed while stopped become one (coalesce), however late
+        # (no grace limit): the sweep escalates every level that fell meanwhile, each once.
+        next_run_time=datetime.now(UTC),
+        coalesce=True,
+        misfire_grace_time=None,
     )
     scheduler.add_job(
         in_app_context(app, expire_drafts, "expire_drafts"),

@@ -18,7 +18,8 @@ from casework import create_app
 from casework.config import normalise_database_url
 from casework.extensions import db, limiter
 
-pytest_plugins = ["tests.fixtures.chain", "tests.fixtures.factories", "tests.fixtures.mail", "tests.fixtures.browser"]
+pytest_plugins = ["tests.fixtures.chain", "tests.fixtures.factories", "tests.fixtures.mail", "tests.fixtures.browser",
+                  "tests.fixtures.sla"]
 
 POSTGRES_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL")
 

@@ -33,8 +33,9 @@ from casework.models.evidence import EvidenceRecord, FlowEdge, ImmutableRowError
 from casework.models.intake import CaseFile, ReportDraft, ReportExtras, StoredFile
 from casework.models.labels import ANY_CHAIN, AddressLabel, TraceRun
 from casework.models.people import Reporter, User
-from casework.models.queue import Escalation, EvidenceJob, Notification, SlaClock, SlaEvent
+from casework.models.queue import EvidenceJob, Notification
 from casework.models.recovery import Organisation, Recovery, StaffAlert
+from casework.models.sla import Escalation, SlaCalendar, SlaClock, SlaEvent, SlaPolicy
 from casework.models.tasks import Task, TaskTemplateItem
 from casework.models.types import utcnow
 
@@ -50,4 +51,5 @@ __all__ = [
     "TransferKind", "User", "utcnow",
     "Task", "TaskTemplateItem", "ApiToken",
     "ChannelKind", "Organisation", "OrganisationKind", "Recovery", "RecoveryKind", "Requester", "StaffAlert",
+    "SlaCalendar", "SlaPolicy",
 ]

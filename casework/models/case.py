@@ -80,6 +80,8 @@ class Case(db.Model):
     priority_overridden: Mapped[bool] = mapped_column(Boolean, server_default=false())
     # A duplicate merged into another case points at it; its history, reporter and private link stay its own.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"), index=True)
+    # The nearest deadline of the case's running SLA clocks (services.sla_clocks keeps it), for the queue's order.
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

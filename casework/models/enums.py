@@ -221,11 +221,13 @@ class SlaEventKind(TitledEnum):
     POLICY_APPLIED = "policy_applied", _l("Policy applied")
     WARNED = "warned", _l("Warned")
     BREACHED = "breached", _l("Breached")
+    STOPPED = "stopped", _l("Stopped")
 
 
 class EscalationLevel(TitledEnum):
     WARNING = "warning", _l("Warning")
     BREACH = "breach", _l("Breach")
+    HEAD = "head", _l("Head of the team")
 
 
 class EventKind(TextEnum):

@@ -1,58 +1,17 @@
-"""Work the scheduler process does: SLA clocks and escalations, evidence jobs, the mail outbox."""
+"""Work the scheduler process does: evidence jobs and the mail outbox (SLA clocks are in casework.models.sla)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.extensions import db
 from casework.messages import words
-from casework.models.enums import EscalationLevel, JobKind, JobStatus, OutboxStatus, SlaEventKind, SlaMetric
+from casework.models.enums import JobKind, JobStatus, OutboxStatus
 from casework.models.types import UTCDateTime, enum_column, utcnow
-
-
-class SlaClock(db.Model):
-    """A deadline on a case for one metric (first response, evidence captured, ...)."""
-
-    __tablename__ = "sla_clocks"
-    __table_args__ = (UniqueConstraint("case_id", "metric", name="uq_sla_clocks_metric"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    metric: Mapped[SlaMetric] = mapped_column(enum_column(SlaMetric, "sla_metric", length=40))
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Only running clocks have a due time; the sweep reads this index.
-    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    fulfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class SlaEvent(db.Model):
-    """A start, pause, resume or fulfilment of an SLA clock; due times are derived from these."""
-
-    __tablename__ = "sla_events"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    clock_id: Mapped[int] = mapped_column(ForeignKey("sla_clocks.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[SlaEventKind] = mapped_column(enum_column(SlaEventKind, "sla_event_kind", length=16))
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class Escalation(db.Model):
-    """A warning or breach of a clock; unique per (clock, level, due_at) so a second sweep is a no-op."""
-
-    __tablename__ = "escalations"
-    __table_args__ = (UniqueConstraint("clock_id", "level", "due_at", name="uq_escalations_once"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    clock_id: Mapped[int] = mapped_column(ForeignKey("sla_clocks.id", ondelete="CASCADE"), index=True)
-    level: Mapped[EscalationLevel] = mapped_column(enum_column(EscalationLevel, "escalation_level", length=16))
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
 
 # What the polls read: only rows still to do are in their indexes, so sent mail and finished jobs (which keep
 # a past next_attempt_at forever) cost a poll nothing. The polls repeat these exact predicates as literal SQL:

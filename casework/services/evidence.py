@@ -18,11 +18,13 @@ from casework.models import (
     EventKind,
     EvidenceRecord,
     IncidentType,
+    SlaMetric,
     TheftPattern,
     Transfer,
     TransferKind,
     User,
 )
+from casework.services import sla_clocks
 from evidence.canonical import CANONICAL_VERSION, GENESIS_CHAIN_HASH, EvidenceLink, chain_hash, verify_links
 from evidence.models import Capture, Decoded, Movement, RawRecord
 from evidence.patterns import label_thefts
@@ -195,6 +197,8 @@ def record_capture(case: Case, capture: Capture, decoded: Decoded, *, actor: Use
     stored = append_records(case, capture.records, actor=actor, confirmations=confirmations)
     transfers = store_movements(case, decoded.movements, stored)
     label_patterns(case, decoded)
+    if capture.found:
+        sla_clocks.fulfil(case, SlaMetric.EVIDENCE_CAPTURED)
     CaseEvent.record(
         case,
         actor,

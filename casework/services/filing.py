@@ -35,9 +35,11 @@ from casework.models import (
     ReportedTransaction,
     Reporter,
     ReportExtras,
+    SlaClock,
+    SlaEvent,
     utcnow,
 )
-from casework.services import first_hour, search_index
+from casework.services import first_hour, search_index, sla_clocks
 from casework.services.cases import assign_reference, provisional_reference
 from casework.services.tokens import new_access_token
 from forms.contacts import contact_rows
@@ -168,9 +170,14 @@ def assess_priority(report: NewReport, now: datetime) -> Priority:
     return priority_from_facts(
         happened_at=report.incident_at or report.discovered_at,
         usd_loss=sum((usd_estimate(loss) or Decimal(0) for loss in report.losses), Decimal(0)),
-        freezable=bool(report.exchanges_involved) or any(a.role in FREEZABLE_ROLES for a in report.addresses),
+        freezable=_freezable(report),
         now=now,
     )
+
+
+def _freezable(report: NewReport) -> bool:
+    """An exchange is named or holds an address of the report: a freeze may be possible."""
+    return bool(report.exchanges_involved) or any(a.role in FREEZABLE_ROLES for a in report.addresses)
 
 
 def file_case(report: NewReport, *, now: datetime | None = None, first_hour_work: bool = True) -> FiledCase:
@@ -222,6 +229,8 @@ def write_case(report: NewReport, now: datetime, *, files_of_draft: int | None =
         "exchanges": list(report.exchanges_involved),
         "prior_reports": dict(report.prior_reports),
     }
+    clocks, clock_events = sla_clocks.filing_rows(priority, now, freezable=_freezable(report))
+    case_values["next_due_at"] = min((clock["due_at"] for clock in clocks if clock["due_at"]), default=None)
     children: list[tuple[type, list[dict[str, Any]]]] = [
         (Reporter, [vars(report.reporter)]),
         (ReportedLoss, [vars(loss) for loss in report.losses]),
@@ -234,6 +243,9 @@ def write_case(report: NewReport, now: datetime, *, files_of_draft: int | None =
         (search_index.SearchDocument, [{"document": _search_document(report)}]),
         # The contacts again, normalised, for finding linked cases (services.linked).
         (CaseContact, contact_rows(report.scammer_contacts) if report.scammer_contacts else []),
+        # The SLA clocks, then their first events (which name their clock by case and metric).
+        (SlaClock, clocks),
+        (SlaEvent, clock_events),
     ]
     children = [(model, rows) for model, rows in children if rows]
     connection = db.session.connection()
@@ -264,7 +276,7 @@ def write_case(report: NewReport, now: datetime, *, files_of_draft: int | None =
 _INSERT_CASE = insert(Case.__table__).returning(Case.__table__.c.id)
 _INSERTS = {model: insert(model.__table__)
             for model in (Reporter, ReportedLoss, CaseAddress, ReportedTransaction, CaseEvent, ReportExtras,
-                          CaseContact, EvidenceJob)}
+                          CaseContact, EvidenceJob, SlaClock, SlaEvent)}
 _INSERTS[search_index.SearchDocument] = search_index.SQLITE_WRITE  # FTS5: keyed by rowid, not case_id
 _files = CaseFile.__table__
 _MOVE_FILES = (

@@ -42,6 +42,15 @@ def queue_email(recipient: str, subject: str, body_text: str, *, case_id: int | 
     )
 
 
+def queue_emails(emails: list[tuple[str, str, str, int | None]]) -> None:
+    """Several e-mails (recipient, subject, body, case id) in the outbox: one statement, as queue_email."""
+    if emails:
+        db.session.connection().execute(_QUEUE, [
+            {"recipient": recipient, "subject": subject, "body_text": body, "case_id": case_id}
+            for recipient, subject, body, case_id in emails
+        ])
+
+
 _QUEUE = insert(Notification.__table__)
 
 

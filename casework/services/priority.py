@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 
 from casework.extensions import db
 from casework.models import Case, CaseAddress, CaseEvent, EventKind, Priority, ReportedLoss, ReportExtras, User
+from casework.services import sla_clocks
 from casework.services.access import Permission, can, require
 from casework.services.filing import FREEZABLE_ROLES, priority_from_facts, usd_estimate
 from casework.services.workflow import REASON_MAX_CHARS, WorkflowError, checked_reason
@@ -61,6 +62,8 @@ def _set(case: Case, *, seen: tuple[Priority, bool], to: Priority, overridden: b
         .values(priority=to, priority_overridden=overridden)
         .execution_options(synchronize_session="fetch")
     ).rowcount
+    if changed == 1:
+        sla_clocks.on_priority_change(case)
     return changed == 1
 
 

@@ -33,7 +33,7 @@ from casework.services.workflow import WorkflowError
 from casework.web import format_amount
 
 OPEN_STATUSES = tuple(status for status in CaseStatus if status is not CaseStatus.CLOSED)
-SORTS = ("urgency", "newest", "oldest", "updated", "due")
+SORTS = ("urgency", "deadline", "newest", "oldest", "updated", "due")
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
 MAX_PAGE = 10_000
@@ -301,9 +301,9 @@ def filter_choices(user: User) -> QueueFilters:
         incidents=[Choice(i.value, i.title) for i in IncidentType],
         chains=[Choice(str(c.chain_id), c.name) for c in chains.registry()],
         handlers=[Choice(str(person.id), person.display_name) for person in staff],
-        sorts=[Choice("urgency", _("Most urgent first")), Choice("newest", _("Newest first")),
-               Choice("oldest", _("Oldest first")), Choice("updated", _("Recently updated")),
-               Choice("due", _("Nearest referral date first"))],
+        sorts=[Choice("urgency", _("Most urgent first")), Choice("deadline", _("Nearest SLA deadline first")),
+               Choice("newest", _("Newest first")), Choice("oldest", _("Oldest first")),
+               Choice("updated", _("Recently updated")), Choice("due", _("Nearest referral date first"))],
     )
 
 
@@ -351,6 +351,8 @@ def _on_chain(chain_id: int) -> ColumnElement[bool]:
 def _ordered(statement: Select, sort: str) -> Select:
     orders = {
         "urgency": (_URGENCY, Case.submitted_at, Case.id),
+        # Cases without a running clock last (NULLS LAST: ix_cases_next_due_at's own order on PostgreSQL).
+        "deadline": (Case.next_due_at.asc().nulls_last(), Case.id),
         "newest": (Case.submitted_at.desc(), Case.id.desc()),
         "oldest": (Case.submitted_at, Case.id),
         "updated": (Case.updated_at.desc(), Case.id.desc()),

@@ -33,15 +33,18 @@ from casework.models import (
     Referral,
     ReferralKind,
     ReferralStatus,
+    SlaMetric,
     User,
     utcnow,
 )
-from casework.services import directory, mail, referral_drafts
+from casework.services import directory, mail, referral_drafts, sla_clocks
 from casework.services.access import Permission, require
 from casework.services.workflow import StaleChange, WorkflowError
 from forms.secrets import find_secret, secret_warning
 
 R = ReferralStatus
+# Requests that ask a target to freeze funds: sending the first one meets the SLA clock for freeze requests.
+FREEZE_KINDS = frozenset({ReferralKind.EXCHANGE_FREEZE, ReferralKind.STABLECOIN_ISSUER})
 ALLOWED_MOVES: dict[ReferralStatus, frozenset[ReferralStatus]] = {
     R.PROPOSED: frozenset({R.DRAFTED, R.SENT, R.CLOSED}),
     R.DRAFTED: frozenset({R.SENT, R.CLOSED}),
@@ -143,6 +146,8 @@ def update_referral(user: User | None, referral: Referral, status: ReferralStatu
     if status is R.SENT and "sent_at" not in values:
         values["sent_at"] = utcnow()
     _compare_and_set(referral, seen, values)
+    if status is R.SENT and referral.kind in FREEZE_KINDS:  # the "freeze requests sent" clock is met
+        sla_clocks.fulfil(referral.case, SlaMetric.FREEZE_SENT, at=values["sent_at"])
     return CaseEvent.record(referral.case, user, EventKind.REFERRAL, summary=note, target=referral.target_name,
                             before=seen, after=status, note=note, **(details or {}))
 

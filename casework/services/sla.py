@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from casework.models.enums import EscalationLevel, SlaEventKind
+
 Interval = tuple[datetime, datetime]  # UTC, start included, end excluded
 Hours = tuple[tuple[time, time], ...]  # opening intervals of one local day; a close of 00:00 means midnight
 MIDNIGHT = time(0)
@@ -189,3 +191,86 @@ def elapsed(start: datetime, until: datetime, calendar: Calendar,
             break
         total += min(end, until) - begin
     return total
+
+
+@dataclass(frozen=True)
+class ClockTimes:
+    """What a clock's log says now: its first start, the start of its current cycle, its deadline (None unless it
+    runs) and when it was last paused (still), fulfilled or stopped."""
+
+    started_at: datetime
+    cycle_started_at: datetime
+    due_at: datetime | None
+    paused_at: datetime | None = None
+    fulfilled_at: datetime | None = None
+    stopped_at: datetime | None = None
+
+
+def clock_times(log: Sequence[tuple[SlaEventKind, datetime]], target: timedelta, calendar: Calendar, *,
+                recurring: bool = False) -> ClockTimes:
+    """The one function that turns a clock's event log (kinds and instants, in order, starting with STARTED) into
+    its deadline, under the policy in force (target and calendar): the current cycle's start plus the target, not
+    counting the pauses since that start. Fulfilling a recurring clock starts its next cycle; a later STARTED (a
+    reopened case) starts a new one. The log's warnings, breaches and policy changes do not move the deadline:
+    a recompute after a priority change reads the same log with the new target."""
+    starts = [at for kind, at in log if kind is SlaEventKind.STARTED]
+    if not starts:
+        raise ValueError("a clock's log begins with its start")
+    cycle = started = _aware(starts[0])
+    pauses: list[Interval] = []
+    paused_at = fulfilled_at = stopped_at = None
+    for kind, at in log:
+        at = _aware(at)
+        if kind is SlaEventKind.STARTED:
+            cycle, pauses, paused_at, fulfilled_at, stopped_at = at, [], None, None, None
+        elif kind is SlaEventKind.PAUSED and paused_at is None:
+            paused_at = at
+        elif kind is SlaEventKind.RESUMED and paused_at is not None:
+            pauses.append((paused_at, at))
+            paused_at = None
+        elif kind is SlaEventKind.FULFILLED:
+            fulfilled_at = at
+            if recurring:
+                cycle, pauses = at, []
+        elif kind is SlaEventKind.STOPPED:
+            stopped_at = at
+    finished = stopped_at is not None or (fulfilled_at is not None and not recurring)
+    due = None
+    if not finished:
+        cuts = [(max(a, cycle), b) for a, b in pauses if b > cycle]
+        if paused_at is not None:
+            cuts.append((max(paused_at, cycle), None))
+        due = deadline(cycle, target, calendar, cuts)
+    return ClockTimes(started_at=started, cycle_started_at=cycle, due_at=due, paused_at=paused_at,
+                      fulfilled_at=fulfilled_at, stopped_at=stopped_at)
+
+
+def level_times(due_at: datetime, warning: timedelta,
+                head_after: timedelta | None) -> list[tuple[EscalationLevel, datetime]]:
+    """When each escalation level of a deadline falls: the warning (with a lead time), the breach, the head of the
+    team (after its delay)."""
+    times = []
+    if warning > timedelta(0):
+        times.append((EscalationLevel.WARNING, due_at - warning))
+    times.append((EscalationLevel.BREACH, due_at))
+    if head_after is not None:
+        times.append((EscalationLevel.HEAD, due_at + head_after))
+    return times
+
+
+def levels_due(due_at: datetime, warning: timedelta, head_after: timedelta | None,
+               now: datetime) -> tuple[list[EscalationLevel], datetime | None]:
+    """The levels a sweep at `now` escalates for a deadline (a warning only while the deadline is ahead: after it,
+    the breach says more), and when the next level falls (None: none left)."""
+    times = level_times(due_at, warning, head_after)
+    due = [level for level, at in times if at <= now]
+    if now >= due_at and EscalationLevel.WARNING in due:
+        due.remove(EscalationLevel.WARNING)
+    later = [at for _level, at in times if at > now]
+    return due, min(later) if later else None
+
+
+def next_opening(calendar: Calendar, now: datetime) -> datetime:
+    """`now` if the calendar is open then, else the instant it next opens."""
+    begin, _end = next(open_intervals(calendar, now))
+    return begin

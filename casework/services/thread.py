@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from casework.extensions import db
 from casework.models import Case, CaseEvent, EventKind, Message, MessageAuthor, Note, User
-from casework.services import links, mail, portal
+from casework.services import links, mail, portal, sla_clocks
 from casework.services.access import Permission, require
 from casework.services.submissions import claim_once
 from forms.portal import INFORMATION_MAX_CHARS, MESSAGE_MAX_CHARS
@@ -28,6 +28,7 @@ def reply_to_victim(user: User, case: Case, body: str, *, once: str | None = Non
     message = Message(case=case, author_kind=MessageAuthor.STAFF, author=user, body=body)
     db.session.add(message)
     CaseEvent.record(case, user, EventKind.MESSAGE, author=MessageAuthor.STAFF)
+    sla_clocks.on_staff_message(case)
     _notify_victim(case)
     return message
 

@@ -30,12 +30,13 @@ from casework.models import (
     ReferralKind,
     ReferralStatus,
     ReportedTransaction,
+    SlaMetric,
     TraceRun,
     Transfer,
     User,
     utcnow,
 )
-from casework.services import chains
+from casework.services import chains, search_index, sla_clocks
 from casework.services import evidence as evidence_service
 from casework.services import labels as label_service
 from casework.services.access import Permission, require
@@ -135,6 +136,7 @@ def confirm_theft(case: Case, transfer_id: int, *, actor: User | None) -> Transf
         db.session.expire(case, ["transactions"])
     _add_case_address(case, transfer.chain_id, transfer.to_address, AddressRole.ATTACKER, None)
     CaseEvent.record(case, actor, EventKind.THEFT_CONFIRMED, summary=transfer.tx_hash, transfer_id=transfer.id)
+    search_index.refresh(case.id)  # the hash and the attacker address are found by the queue's search
     return transfer
 
 
@@ -251,6 +253,8 @@ def propose_referrals(case: Case, proposals: Iterable[FreezeProposal]) -> int:
         referral.token_address = to_checksum_address(proposal.token) if proposal.token else None
         referral.symbol, referral.decimals, referral.amount_raw = proposal.symbol, proposal.decimals, proposal.amount
         referral.tx_hashes, referral.reason = list(proposal.tx_hashes), proposal.reason
+    if proposed:  # a freezable endpoint is known now: the clock for sending the freeze requests runs
+        sla_clocks.start_clock(case, SlaMetric.FREEZE_SENT)
     return proposed
 
 
@@ -291,5 +295,6 @@ def add_attacker_address(case: Case, chain_id: int, address: str, *, reason: str
     if not _add_case_address(case, chain_id, checked, AddressRole.ATTACKER, None):
         raise WorkflowError(_("%(address)s is already an attacker address of this case on %(chain)s.",
                               address=checked, chain=chains.chain_name(chain_id)))
+    search_index.refresh(case.id)
     return CaseEvent.record(case, actor, EventKind.ATTACKER_ADDED, summary=checked, address=checked, reason=reason,
                             chain_id=chain_id)

@@ -24,7 +24,7 @@ from sqlalchemy import func, select, update
 
 from casework.extensions import db
 from casework.models import Case, CaseEvent, CaseStatus, EventKind, ReferralStatus, Resolution, Task, User
-from casework.services import links, mail
+from casework.services import links, mail, sla_clocks
 from casework.services.access import AccessDenied, Permission, can, require
 from casework.services.victim_report import CLOSED_EXPLANATIONS, VICTIM_STATUS
 from forms.secrets import find_secret, secret_warning
@@ -201,6 +201,7 @@ def transition_case(
     if changed != 1:
         db.session.refresh(case)
         raise _stale(case)
+    sla_clocks.on_status_change(case, seen, to)  # clocks pause, resume, are fulfilled or stop here, nowhere else
     details = {"resolution": resolution, "victim_summary": victim_summary} if closing else {}
     event = CaseEvent.record(case, actor, EventKind.STATUS, summary=reason or "", before=seen, after=to,
                              actor_label=actor_label, reason=reason or "", **details)

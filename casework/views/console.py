@@ -34,6 +34,7 @@ from casework.services import (
     workflow,
 )
 from casework.services import cases as case_service
+from casework.services import sla_clocks as clocks
 from casework.services.portal import PortalError
 from casework.services.submissions import AlreadyDone
 from casework.views.case_forms import MergeForm, PriorityForm
@@ -90,6 +91,7 @@ def _case_page(case: Case, *, reply_form: MessageForm | None = None, note_form: 
         status_form=status_form,
         status_options=options,
         referrals=referral_panel.panel(current_user, case, work_forms.pop("referral_failed", None)),
+        clocks=clocks.clock_lines(case),
         **_priority_and_linked(case, priority_form, merge_form),
         **_work_sections(case, work_forms),
         attacker_form=attacker_form(case, work_forms.get("attacker_form")),

@@ -90,10 +90,11 @@ def test_record_kinds_are_the_evidence_package_kinds(app):
 
 
 def _sla_rows(case):
-    clock = SlaClock(case_id=case.id, metric=SlaMetric.FIRST_RESPONSE, due_at=utcnow())
+    # Filing started the other clocks; this case names no exchange, so it has no freeze clock yet.
+    clock = SlaClock(case_id=case.id, metric=SlaMetric.FREEZE_SENT, due_at=utcnow())
     db.session.add(clock)
     db.session.flush()
-    db.session.add_all([SlaEvent(clock_id=clock.id, kind=SlaEventKind.STARTED),
+    db.session.add_all([SlaEvent(case_id=case.id, metric=SlaMetric.FREEZE_SENT, kind=SlaEventKind.STARTED),
                         Escalation(clock_id=clock.id, level=EscalationLevel.WARNING, due_at=utcnow())])
     job = jobs.enqueue(case, "capture", {"chain_id": 1, "tx_hashes": ["0x" + "ab" * 32]}, actor=None)
     db.session.commit()

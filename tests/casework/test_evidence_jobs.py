@@ -26,12 +26,13 @@ from casework.models import (
     Message,
     Priority,
     Role,
+    SlaMetric,
     Transfer,
     TransferKind,
     User,
     utcnow,
 )
-from casework.services import chains, demo, jobs, portal
+from casework.services import chains, demo, jobs, portal, sla_clocks
 from casework.services import evidence as evidence_service
 from evidence.devnet import staging
 from evidence.rpc import RetryPolicy
@@ -139,6 +140,9 @@ def test_capturing_the_reported_hashes_stores_chained_records_and_decoded_transf
     assert db.session.scalars(select(CaseEvent.action).where(CaseEvent.case_id == phishing_case.id)).all()[-1] == (
         "evidence"
     )
+    # The capture fulfils the case's evidence-captured SLA clock.
+    clock = sla_clocks.clocks_of(phishing_case)[SlaMetric.EVIDENCE_CAPTURED]
+    assert clock.fulfilled_at is not None and clock.due_at is None and clock.escalate_at is None
 
 
 def test_verify_command_passes_then_names_the_first_tampered_record(app, phishing_case):
