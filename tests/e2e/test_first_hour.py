@@ -1,6 +1,7 @@
 """In a real browser: a victim files with their address, when it happened and what was taken (no hash); the
 scheduler's job runner does the first hour; the handler on duty sees the alert in the header, opens the case and finds
-the trace done and a freeze request to Harbour Exchange drafted; the victim's portal says what was found."""
+the trace done and a freeze request to Harbour Exchange drafted, sends it and records "frozen" with an amount; the
+victim's portal says what was found and that funds were frozen."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from casework.extensions import db
-from casework.models import Case, Referral, ReferralStatus, Role
+from casework.models import Case, Notification, Referral, ReferralStatus, Role
 from casework.services import demo, jobs
 from evidence.devnet import staging
 from tests.fixtures.browser import ARTIFACTS
@@ -21,6 +22,7 @@ from tests.fixtures.factories import PASSWORD
 pytestmark = pytest.mark.e2e
 ZONE = "Asia/Shanghai"
 TEST_NAME = "test_a_victim_files_and_the_handler_finds_a_drafted_freeze_request"
+FROZEN = "500"
 
 
 def _local(moment: datetime) -> str:
@@ -107,6 +109,21 @@ def test_a_victim_files_and_the_handler_finds_a_drafted_freeze_request(app, devn
         staff.click(".header-alerts button:has-text('Mark read')")
         staff.wait_for_load_state()
         assert staff.locator(".header-alerts .alert-list li").count() == 0
+
+        # The handler's part: check the drafted request, send it, and record what the exchange froze.
+        referral_id = db.session.scalar(select(Referral.id))
+        card = staff.locator(f"#referral-{referral_id}")
+        card.locator("summary").first.click()
+        assert case.reference in card.locator("textarea[name=body]").input_value()
+        card.locator("button:has-text('Send by e-mail to freeze@harbour.example')").click()
+        staff.wait_for_url(f"**#referral-{referral_id}")
+        card = staff.locator(f"#referral-{referral_id}")
+        assert "Police report due" in card.inner_text()
+        card.locator("input[name=amount]").fill(FROZEN)
+        card.locator("button:has-text('Record the amount')").click()
+        staff.wait_for_url(f"**#referral-{referral_id}")
+        assert f"Frozen: {FROZEN} {staged_thefts.token.symbol}" in staff.inner_text("#referrals")
+        staff.screenshot(path=str(ARTIFACTS / TEST_NAME / "4-handler-frozen.png"), full_page=True)
     finally:
         staff.context.close()
 
@@ -114,5 +131,9 @@ def test_a_victim_files_and_the_handler_finds_a_drafted_freeze_request(app, devn
     victim.wait_for_url(f"**/track/{case.reference}")
     found = victim.inner_text("#findings")
     assert "left your address on" in found and "We traced your funds to Harbour Exchange." in found
-    assert "preparing a request to Harbour Exchange" in found
-    victim.screenshot_step("4-victim-findings")
+    assert "Harbour Exchange" in found
+    assert f"{FROZEN} {staged_thefts.token.symbol}" in victim.inner_text("main")
+    victim.screenshot_step("5-victim-findings")
+    db.session.expire_all()
+    assert db.session.scalar(select(Referral.status)) is ReferralStatus.FROZEN
+    assert db.session.scalar(select(Notification.recipient).where(Notification.recipient == "freeze@harbour.example"))
