@@ -69,4 +69,7 @@ def test_a_handler_sends_a_drafted_freeze_request_and_records_frozen(live_server
     page.context.clear_cookies()
     page.goto(f"{live_server}/track/{filed.case.reference}/{filed.access_token}")
     text = page.inner_text("main")
-    assert "750.25 USDT" in text and "Harbour" not in text
+    # The victim hears where the funds were frozen (the first hour's "What we found"), never the deposit address,
+    # the exchange's contact or the request the handler sent.
+    assert "750.25 USDT" in text and "Harbour Exchange has frozen funds from your case." in text
+    assert "33" * 20 not in text.lower() and "freeze@harbour.example" not in text
