@@ -127,6 +127,7 @@ REFERRAL_CHANGES: dict[str, Callable[[str], str]] = {
     "edited": lambda where: _("draft edited"),
     "sent": lambda where: _("sent to %(where)s", where=where),
     "follow_up": lambda where: _("follow-up recorded"),
+    "police_report": lambda where: _("the police report reached the target"),
 }
 
 
@@ -146,11 +147,20 @@ def _first_hour(step: str, **_details: Any) -> str:
     return steps.get(step, step)
 
 
-def _sla_escalated(level: str, metric: str, reference: str, due_at: str) -> str:
+def _sla_escalated(level: str, metric: str, reference: str, due_at: str, target: str | None = None) -> str:
+    """target: the referral's target, for a referral's clock (its follow-up, a courtesy hold's police report)."""
     from casework.models.enums import SlaMetric  # the models import this module
 
     values = {"metric": SlaMetric(metric).title, "reference": reference,
               "due": datetime.fromisoformat(due_at).strftime("%Y-%m-%d %H:%M UTC")}
+    if target is not None:
+        values["target"] = target
+        if level == "warning":
+            return _("%(metric)s (%(target)s) for case %(reference)s is due at %(due)s.", **values)
+        if level == "breach":
+            return _("%(metric)s (%(target)s) for case %(reference)s is overdue: it was due at %(due)s.", **values)
+        return _("%(metric)s (%(target)s) for case %(reference)s is still overdue (it was due at %(due)s): the head "
+                 "of the team has been told.", **values)
     if level == "warning":
         return _("%(metric)s for case %(reference)s is due at %(due)s.", **values)
     if level == "breach":

@@ -194,6 +194,8 @@ class Referral(db.Model):
                                                         index=True)
     # A courtesy hold's deadline: the police report must reach the target by then or the hold lapses.
     police_report_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # When a handler recorded that the police report reached the target (the courtesy hold's condition met).
+    police_report_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What is (to be) sent: the drafted request, where it went, and whether it carries the victim's personal data
     # (only with their consent for that kind of target).
     draft_subject: Mapped[str | None] = mapped_column(String(300))

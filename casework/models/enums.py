@@ -211,6 +211,9 @@ class SlaMetric(TitledEnum):
     FREEZE_SENT = "freeze_sent", _l("Freeze request sent")
     VICTIM_UPDATE = "victim_update", _l("Update to the victim")
     RESOLUTION = "resolution", _l("Resolution")
+    # A referral's own deadlines, fixed dates rather than a policy's target (one clock per referral).
+    REFERRAL_FOLLOW_UP = "referral_follow_up", _l("Referral follow-up")
+    POLICE_REPORT_DUE = "police_report_due", _l("Police report for a courtesy hold")
 
 
 class SlaEventKind(TitledEnum):
@@ -222,6 +225,7 @@ class SlaEventKind(TitledEnum):
     WARNED = "warned", _l("Warned")
     BREACHED = "breached", _l("Breached")
     STOPPED = "stopped", _l("Stopped")
+    MOVED = "moved", _l("Deadline moved")
 
 
 class EscalationLevel(TitledEnum):

@@ -71,14 +71,21 @@ class SlaClock(db.Model):
     `started_at` is the first start; `cycle_started_at` the start of the current cycle (a recurring metric starts
     again when fulfilled). `due_at` is set only while the clock runs; `escalate_at` is when the sweep next has
     something to do for it (a warning, the breach, the head of the team; later when it falls at night), NULL
-    when nothing is left. `breached_at` is the first breach, never cleared."""
+    when nothing is left. `breached_at` is the first breach, never cleared.
+
+    `referral_id` is 0 for the case's own clocks, else the referral whose deadline the clock holds (its follow-up
+    date, a courtesy hold's police-report date). It is part of the clock's key and not a foreign key, so that
+    filing writes a case's clocks without naming a referral; referrals are never deleted, and a case's clocks go
+    with the case."""
 
     __tablename__ = "sla_clocks"
-    __table_args__ = (UniqueConstraint("case_id", "metric", name="uq_sla_clocks_metric"),)
+    __table_args__ = (UniqueConstraint("case_id", "metric", "referral_id", name="uq_sla_clocks_clock"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     metric: Mapped[SlaMetric] = mapped_column(enum_column(SlaMetric, "sla_metric", length=40))
+    # A server default only: filing inserts the clocks (and events) from a SELECT on PostgreSQL, without the column.
+    referral_id: Mapped[int] = mapped_column(Integer, server_default="0")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cycle_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -90,20 +97,24 @@ class SlaClock(db.Model):
 
 
 class SlaEvent(db.Model):
-    """An entry of a clock's log: started, paused, resumed, fulfilled, policy applied, warned, breached, stopped.
+    """An entry of a clock's log: started, paused, resumed, fulfilled, policy applied, warned, breached, stopped,
+    moved (a referral's date changed; `data["due_at"]`, as a STARTED event's, is the clock's fixed deadline).
 
-    Keyed by (case, metric) rather than the clock's id so that filing writes a case's clocks and their first
-    events in the one statement that inserts the case. Never updated or deleted."""
+    Keyed by (case, metric, referral) rather than the clock's id so that filing writes a case's clocks and their
+    first events in the one statement that inserts the case. Never updated or deleted."""
 
     __tablename__ = "sla_events"
     __table_args__ = (
-        ForeignKeyConstraint(["case_id", "metric"], ["sla_clocks.case_id", "sla_clocks.metric"],
+        ForeignKeyConstraint(["case_id", "metric", "referral_id"],
+                             ["sla_clocks.case_id", "sla_clocks.metric", "sla_clocks.referral_id"],
                              ondelete="CASCADE", name="fk_sla_events_clock"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     metric: Mapped[SlaMetric] = mapped_column(enum_column(SlaMetric, "sla_metric", length=40))
+    # A server default only: filing inserts the clocks (and events) from a SELECT on PostgreSQL, without the column.
+    referral_id: Mapped[int] = mapped_column(Integer, server_default="0")
     kind: Mapped[SlaEventKind] = mapped_column(enum_column(SlaEventKind, "sla_event_kind", length=16))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -363,10 +363,12 @@ def _ordered(statement: Select, sort: str) -> Select:
 
 
 def _nearest_referral_date() -> ColumnElement:
-    """The nearest follow-up or police-report date of a case's referrals still waiting on their target."""
+    """The nearest follow-up or police-report date (until the report reached the target) of a case's referrals still
+    waiting on their target."""
     waiting = (Referral.case_id == Case.id, Referral.status.in_(referrals.AWAITING))
     follow_up = select(func.min(Referral.follow_up_due_at)).where(*waiting).scalar_subquery()
-    police = select(func.min(Referral.police_report_due_at)).where(*waiting).scalar_subquery()
+    police = select(func.min(Referral.police_report_due_at)).where(
+        *waiting, Referral.police_report_sent_at.is_(None)).scalar_subquery()
     return sql_case((follow_up.is_(None), police), (police.is_(None), follow_up), (follow_up < police, follow_up),
                     else_=police)
 

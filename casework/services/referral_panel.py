@@ -79,6 +79,8 @@ class PanelLine:
     sent_to: str | None
     follow_up: Due | None
     police_report: Due | None
+    # When the police report reached the target of a courtesy hold (a handler recorded it).
+    police_report_sent_at: datetime | None
     recoveries: list[RecoveryLine]
     assets: list[Choice]
     can_draft: bool
@@ -86,6 +88,7 @@ class PanelLine:
     can_send: bool
     can_follow_up: bool
     can_record: bool
+    can_record_police_report: bool
     reason: str | None
     # Its target acts only on police requests: "draft" writes the police referral instead.
     waits_for_police: bool
@@ -121,8 +124,10 @@ def due(at: datetime | None, now: datetime | None = None) -> Due | None:
 
 
 def nearest_due_date(referral_list) -> datetime | None:
-    """The nearest follow-up or police-report date among referrals still waiting on their target."""
-    dates = [d for r in referral_list if r.status in AWAITING for d in (r.follow_up_due_at, r.police_report_due_at)
+    """The nearest follow-up or police-report date (until the report reached the target) among referrals still
+    waiting on their target."""
+    dates = [d for r in referral_list if r.status in AWAITING
+             for d in (r.follow_up_due_at, r.police_report_due_at if r.police_report_sent_at is None else None)
              if d is not None]
     return min(dates, default=None)
 
@@ -165,7 +170,8 @@ def _line(referral: Referral, works: bool, now: datetime) -> PanelLine:
         refusal=refusal, draft_subject=referral.draft_subject, draft_body=referral.draft_body,
         personal_data_shared=referral.personal_data_shared, sent_at=referral.sent_at, sent_to=referral.sent_to,
         follow_up=due(referral.follow_up_due_at, now) if status in AWAITING | {ReferralStatus.DECLINED} else None,
-        police_report=due(referral.police_report_due_at, now) if status in AWAITING else None,
+        police_report=due(referral.police_report_due_at, now) if referrals.awaits_police_report(referral) else None,
+        police_report_sent_at=referral.police_report_sent_at,
         recoveries=[RecoveryLine(r.kind.title, f"{format_amount(r.amount_raw, r.decimals)} {r.symbol}", r.recorded_at,
                                  r.note) for r in referral.recoveries],
         assets=[Choice(a.key, a.label) for a in recoveries.asset_choices(referral)],
@@ -175,6 +181,7 @@ def _line(referral: Referral, works: bool, now: datetime) -> PanelLine:
         can_follow_up=works and status in AWAITING | {ReferralStatus.DECLINED},
         can_record=works and status in {ReferralStatus.SENT, ReferralStatus.ACKNOWLEDGED, ReferralStatus.FROZEN,
                                         ReferralStatus.RETURNED},
+        can_record_police_report=works and referrals.awaits_police_report(referral),
         reason=referral.reason or _police_reason(referral),
         waits_for_police=route is not None and route.kind is ReferralKind.POLICE
         and referral.kind is not ReferralKind.POLICE,

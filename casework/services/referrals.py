@@ -65,6 +65,8 @@ SUBJECT_MAX_CHARS = 300
 BODY_MAX_CHARS = 20_000
 SENT_TO_MAX_CHARS = 500
 MAX_FOLLOW_UP_DAYS = 365
+# The follow-up of a referral whose target the directory does not know.
+DEFAULT_FOLLOW_UP = timedelta(days=2)
 _ORDER = list(ReferralStatus)
 # The route a police package takes when the victim's country has no police entry in the directory.
 POLICE_TARGET = "Police"
@@ -128,7 +130,9 @@ def update_referral(user: User | None, referral: Referral, status: ReferralStatu
     """Move referral to `status` (setting `values`, other columns, in the same compare-and-set; `details` go into
     the event, e.g. change="sent" and where, see casework.messages), or raise
     WorkflowError (StaleChange when it changed since `expected`, the status the caller saw; AccessDenied for a role
-    that may not). user None: the system (the first-hour work), never a request. The caller commits."""
+    that may not). user None: the system (the first-hour work), never a request. A referral that becomes sent
+    without a follow-up date in `values` (a status change, not `send_referral`) gets one from its sending. Its SLA
+    clocks follow the change (sla_clocks.on_referral_change). The caller commits."""
     if user is not None:
         require(user, Permission.WORK_CASES)
     status = _status(status)
@@ -145,11 +149,20 @@ def update_referral(user: User | None, referral: Referral, status: ReferralStatu
     values = {"status": status, **(values or {})}
     if status is R.SENT and "sent_at" not in values:
         values["sent_at"] = utcnow()
+    if status is R.SENT and "follow_up_due_at" not in values:
+        values["follow_up_due_at"] = values["sent_at"] + _follow_up_after(referral)
     _compare_and_set(referral, seen, values)
     if status is R.SENT and referral.kind in FREEZE_KINDS:  # the "freeze requests sent" clock is met
         sla_clocks.fulfil(referral.case, SlaMetric.FREEZE_SENT, at=values["sent_at"])
+    sla_clocks.on_referral_change(referral, at=values["sent_at"] if status is R.SENT else utcnow())
     return CaseEvent.record(referral.case, user, EventKind.REFERRAL, summary=note, target=referral.target_name,
                             before=seen, after=status, note=note, **(details or {}))
+
+
+def _follow_up_after(referral: Referral) -> timedelta:
+    """How long after sending the target is followed up: the directory's follow-up for it."""
+    organisation = referral.organisation or directory.organisation_for_name(referral.target_name)
+    return directory.route_for(organisation).follow_up if organisation is not None else DEFAULT_FOLLOW_UP
 
 
 def _refuse_unable(referral: Referral) -> None:
@@ -176,9 +189,11 @@ def expected_status(referral: Referral, expected: ReferralStatus | str | None) -
     return seen
 
 
-def _compare_and_set(referral: Referral, seen: ReferralStatus, values: dict) -> None:
+def _compare_and_set(referral: Referral, seen: ReferralStatus, values: dict, *also) -> None:
+    """Set values if the referral is still in the status the caller saw (and the `also` conditions hold), else
+    StaleChange."""
     changed = db.session.execute(
-        update(Referral).where(Referral.id == referral.id, Referral.status == seen).values(**values)
+        update(Referral).where(Referral.id == referral.id, Referral.status == seen, *also).values(**values)
         .execution_options(synchronize_session="fetch")
     ).rowcount
     if changed != 1:
@@ -344,7 +359,7 @@ def send_referral(user: User, referral: Referral, *, sent_to: str | None = None,
         checked_text(text, BODY_MAX_CHARS)
     route = route_if_known(referral)
     sent_at = now or utcnow()
-    follow_up = route.follow_up if route is not None else timedelta(days=2)
+    follow_up = route.follow_up if route is not None else DEFAULT_FOLLOW_UP
     values = {"sent_at": sent_at, "follow_up_due_at": sent_at + follow_up, "police_report_due_at": None}
     if route is not None and route.channel_kind is ChannelKind.EMAIL and route.channel:
         values["sent_to"] = route.channel
@@ -381,9 +396,35 @@ def record_follow_up(user: User, referral: Referral, note: str, next_on: date | 
             raise WorkflowError(_("Choose a next follow-up date after today and within a year."))
         due = datetime.combine(next_on, time(9), tzinfo=UTC)
     _compare_and_set(referral, seen, {"follow_up_due_at": due})
+    sla_clocks.on_referral_change(referral)  # the follow-up clock moves to the new date (or is fulfilled)
     return CaseEvent.record(referral.case, user, EventKind.REFERRAL, summary=note, target=referral.target_name,
                             before=seen, after=seen, note=note, change="follow_up",
                             follow_up=due.isoformat() if due else None)
+
+
+def awaits_police_report(referral: Referral) -> bool:
+    """A courtesy hold waiting on its target whose police report has not been recorded as delivered."""
+    return (referral.status in AWAITING and referral.police_report_due_at is not None
+            and referral.police_report_sent_at is None)
+
+
+def record_police_report(user: User, referral: Referral, note: str, *, expected: ReferralStatus | str | None = None,
+                         now: datetime | None = None) -> CaseEvent:
+    """Record that the police report reached the target of a courtesy hold (the handler sent it there, or the
+    target confirmed it): the hold's condition is met and its SLA clock fulfilled. `note`: what was sent and how
+    (e.g. the report's number). The caller commits."""
+    require(user, Permission.WORK_CASES)
+    seen = expected_status(referral, expected)
+    if not awaits_police_report(referral):
+        raise WorkflowError(_("Only a courtesy hold that waits on its police report can record one."))
+    note = checked_text(note)
+    if not note:
+        raise WorkflowError(_("Say what was sent and how (e.g. the report's number and the address)."))
+    at = now or utcnow()
+    _compare_and_set(referral, seen, {"police_report_sent_at": at}, Referral.police_report_sent_at.is_(None))
+    sla_clocks.on_referral_change(referral, at=at)
+    return CaseEvent.record(referral.case, user, EventKind.REFERRAL, summary=note, target=referral.target_name,
+                            before=seen, after=seen, note=note, change="police_report")
 
 
 def open_referral(user: User, case, organisation_id: int | None, *, note: str | None = None) -> Referral:

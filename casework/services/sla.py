@@ -206,24 +206,36 @@ class ClockTimes:
     stopped_at: datetime | None = None
 
 
-def clock_times(log: Sequence[tuple[SlaEventKind, datetime]], target: timedelta, calendar: Calendar, *,
+# A log entry: its kind and instant, and for a clock with a fixed deadline (below) the date its STARTED or MOVED
+# entry set.
+LogEntry = tuple[SlaEventKind, datetime] | tuple[SlaEventKind, datetime, datetime | None]
+
+
+def clock_times(log: Sequence[LogEntry], target: timedelta, calendar: Calendar, *,
                 recurring: bool = False) -> ClockTimes:
     """The one function that turns a clock's event log (kinds and instants, in order, starting with STARTED) into
     its deadline, under the policy in force (target and calendar): the current cycle's start plus the target, not
     counting the pauses since that start. Fulfilling a recurring clock starts its next cycle; a later STARTED (a
     reopened case) starts a new one. The log's warnings, breaches and policy changes do not move the deadline:
-    a recompute after a priority change reads the same log with the new target."""
-    starts = [at for kind, at in log if kind is SlaEventKind.STARTED]
+    a recompute after a priority change reads the same log with the new target.
+
+    A fixed deadline is a date a third party set (a referral's follow-up date, a courtesy hold's police-report
+    date): a STARTED entry that carries one makes the cycle due then, whatever the target, and a MOVED entry moves
+    it. Such a clock is never paused: the third party's date does not wait while the case awaits the victim."""
+    starts = [entry[1] for entry in log if entry[0] is SlaEventKind.STARTED]
     if not starts:
         raise ValueError("a clock's log begins with its start")
     cycle = started = _aware(starts[0])
     pauses: list[Interval] = []
-    paused_at = fulfilled_at = stopped_at = None
-    for kind, at in log:
+    paused_at = fulfilled_at = stopped_at = fixed = None
+    for kind, at, *fixed_date in log:
         at = _aware(at)
+        given = _aware(fixed_date[0]) if fixed_date and fixed_date[0] is not None else None
         if kind is SlaEventKind.STARTED:
-            cycle, pauses, paused_at, fulfilled_at, stopped_at = at, [], None, None, None
-        elif kind is SlaEventKind.PAUSED and paused_at is None:
+            cycle, pauses, paused_at, fulfilled_at, stopped_at, fixed = at, [], None, None, None, given
+        elif kind is SlaEventKind.MOVED and given is not None:
+            fixed = given
+        elif kind is SlaEventKind.PAUSED and paused_at is None and fixed is None:
             paused_at = at
         elif kind is SlaEventKind.RESUMED and paused_at is not None:
             pauses.append((paused_at, at))
@@ -236,7 +248,9 @@ def clock_times(log: Sequence[tuple[SlaEventKind, datetime]], target: timedelta,
             stopped_at = at
     finished = stopped_at is not None or (fulfilled_at is not None and not recurring)
     due = None
-    if not finished:
+    if not finished and fixed is not None:
+        due = fixed
+    elif not finished:
         cuts = [(max(a, cycle), b) for a, b in pauses if b > cycle]
         if paused_at is not None:
             cuts.append((max(paused_at, cycle), None))

@@ -10,6 +10,12 @@ Hooks: filing (`filing_rows`, children of the case's INSERT), workflow.transitio
 thread.reply_to_victim (first response and victim update fulfilled), evidence.record_capture (evidence captured),
 priority (`on_priority_change`). The referrals work calls `start_clock(case, SlaMetric.FREEZE_SENT)` when a
 freezable endpoint becomes known and `fulfil(case, SlaMetric.FREEZE_SENT)` when a freeze request is sent.
+
+A referral's deadlines are clocks too (`referral_id` names the referral; 0 is the case's own clocks): its
+follow-up date and a courtesy hold's police-report date, fixed dates carried in the clock's log (STARTED and
+MOVED entries, see `sla.clock_times`). The referrals service calls `on_referral_change` after every change of a
+referral, which makes its clocks say what the referral says. They do not pause while the case awaits the victim
+(the target's date does not wait); closing the case stops them, reopening it starts them again.
 """
 
 from __future__ import annotations
@@ -24,15 +30,37 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from casework.extensions import db
-from casework.models import Case, CaseStatus, Priority, SlaClock, SlaEvent, SlaEventKind, SlaMetric, utcnow
+from casework.models import (
+    Case,
+    CaseStatus,
+    Priority,
+    Referral,
+    ReferralStatus,
+    SlaClock,
+    SlaEvent,
+    SlaEventKind,
+    SlaMetric,
+    utcnow,
+)
 from casework.services import sla, sla_policies
-from casework.services.sla_policies import Policy
+from casework.services.sla_policies import FIXED_DEADLINES, Policy
 
 # The clocks every case starts with; FREEZE_SENT starts once a freezable endpoint is known.
 AT_FILING = (SlaMetric.FIRST_RESPONSE, SlaMetric.TRIAGE, SlaMetric.EVIDENCE_CAPTURED, SlaMetric.VICTIM_UPDATE,
              SlaMetric.RESOLUTION)
 TRIAGE_STATES = frozenset({CaseStatus.SUBMITTED, CaseStatus.TRIAGE})
-Log = list[tuple[SlaEventKind, datetime]]
+# The referral_id of a case's own clocks.
+CASE_CLOCK = 0
+R = ReferralStatus
+# A referral's follow-up date counts while it waits on its target, or was declined (the handler follows up or sends
+# again); a courtesy hold's police-report date while it waits on its target (the case page shows them so).
+FOLLOW_UP_RUNS = frozenset({R.SENT, R.ACKNOWLEDGED, R.FROZEN, R.DECLINED})
+HOLD_RUNS = frozenset({R.SENT, R.ACKNOWLEDGED, R.FROZEN})
+ClockKey = tuple[SlaMetric, int]  # (metric, referral_id)
+Log = list[sla.LogEntry]
+# Only these entries carry a fixed deadline in data["due_at"] (a warning's or breach's data names the deadline it
+# told, not a new one).
+SETS_DEADLINE = frozenset({SlaEventKind.STARTED, SlaEventKind.MOVED})
 
 
 def first_escalation(due_at: datetime | None, policy: Policy) -> datetime | None:
@@ -59,30 +87,47 @@ def filing_rows(priority: Priority, now: datetime, *, freezable: bool) -> tuple[
     return clocks, events
 
 
+def all_clocks(case: Case) -> list[SlaClock]:
+    """Every clock of the case, its own and its referrals', oldest first."""
+    return list(db.session.scalars(select(SlaClock).where(SlaClock.case_id == case.id).order_by(SlaClock.id)))
+
+
 def clocks_of(case: Case) -> dict[SlaMetric, SlaClock]:
-    return {clock.metric: clock for clock in db.session.scalars(select(SlaClock).where(SlaClock.case_id == case.id))}
+    """The case's own clocks (not its referrals'), by metric."""
+    return {clock.metric: clock for clock in all_clocks(case) if clock.referral_id == CASE_CLOCK}
 
 
-def _logs(case: Case) -> dict[SlaMetric, Log]:
+def referral_clocks(referral: Referral) -> dict[SlaMetric, SlaClock]:
+    """A referral's clocks, by metric."""
+    return {clock.metric: clock for clock in db.session.scalars(select(SlaClock).where(
+        SlaClock.case_id == referral.case_id, SlaClock.referral_id == referral.id))}
+
+
+def _logs(case: Case) -> dict[ClockKey, Log]:
     db.session.flush()
     rows = db.session.execute(
-        select(SlaEvent.metric, SlaEvent.kind, SlaEvent.at).where(SlaEvent.case_id == case.id).order_by(SlaEvent.id)
+        select(SlaEvent.metric, SlaEvent.referral_id, SlaEvent.kind, SlaEvent.at, SlaEvent.data)
+        .where(SlaEvent.case_id == case.id).order_by(SlaEvent.id)
     )
-    logs: dict[SlaMetric, Log] = defaultdict(list)
-    for metric, kind, at in rows:
-        logs[metric].append((kind, at))
+    logs: dict[ClockKey, Log] = defaultdict(list)
+    for metric, referral_id, kind, at, data in rows:
+        given = (data or {}).get("due_at") if kind in SETS_DEADLINE else None
+        logs[(metric, referral_id)].append((kind, at, datetime.fromisoformat(given) if given else None))
     return logs
 
 
-def _record(case: Case, metric: SlaMetric, kind: SlaEventKind, at: datetime, **data: Any) -> None:
-    db.session.add(SlaEvent(case_id=case.id, metric=metric, kind=kind, at=at, data=data))
+def _record(case: Case, clock: SlaClock | SlaMetric, kind: SlaEventKind, at: datetime, **data: Any) -> None:
+    """Append to a clock's log (a metric names the case's own clock)."""
+    metric, referral_id = (clock, CASE_CLOCK) if isinstance(clock, SlaMetric) else (clock.metric, clock.referral_id)
+    db.session.add(SlaEvent(case_id=case.id, metric=metric, referral_id=referral_id, kind=kind, at=at, data=data))
 
 
 def _recompute(case: Case, clocks: Iterable[SlaClock]) -> None:
     logs = _logs(case)
     for clock in clocks:
         policy = sla_policies.policy_for(clock.metric, case.priority)
-        times = sla.clock_times(logs[clock.metric], policy.target, policy.calendar, recurring=policy.recurring)
+        times = sla.clock_times(logs[(clock.metric, clock.referral_id)], policy.target, policy.calendar,
+                                recurring=policy.recurring)
         clock.started_at, clock.cycle_started_at = times.started_at, times.cycle_started_at
         clock.paused_at, clock.fulfilled_at, clock.stopped_at = times.paused_at, times.fulfilled_at, times.stopped_at
         clock.due_at = times.due_at
@@ -115,22 +160,31 @@ def start_clock(case: Case, metric: SlaMetric, *, at: datetime | None = None) ->
 def fulfil(case: Case, metric: SlaMetric, *, at: datetime | None = None) -> SlaClock | None:
     """The work the clock measures is done (a recurring clock starts its next cycle); a fulfilment after the deadline
     is a breach. Nothing happens for a clock that is not running (none, already fulfilled or stopped)."""
-    at = at or utcnow()
     clock = clocks_of(case).get(metric)
+    return _fulfil_clock(case, clock, at or utcnow())
+
+
+def _fulfil_clock(case: Case, clock: SlaClock | None, at: datetime) -> SlaClock | None:
     if clock is None or _finished(clock):
         return None
-    late = clock.due_at is not None and at > clock.due_at
-    _record(case, metric, SlaEventKind.FULFILLED, at, late=late)
-    if late and clock.breached_at is None:
-        clock.breached_at = at
+    late = _late(clock, at)
+    _record(case, clock, SlaEventKind.FULFILLED, at, late=late)
     _recompute(case, [clock])
     return clock
 
 
+def _late(clock: SlaClock, at: datetime) -> bool:
+    """Whether the clock's deadline passed before `at`; a late change is a breach (recorded once, at `at`)."""
+    late = clock.due_at is not None and at > clock.due_at
+    if late and clock.breached_at is None:
+        clock.breached_at = at
+    return late
+
+
 def _change_all(case: Case, kind: SlaEventKind, at: datetime, *, only=lambda clock: True, **data: Any) -> int:
-    clocks = [clock for clock in clocks_of(case).values() if not _finished(clock) and only(clock)]
+    clocks = [clock for clock in all_clocks(case) if not _finished(clock) and only(clock)]
     for clock in clocks:
-        _record(case, clock.metric, kind, at, **data)
+        _record(case, clock, kind, at, **data)
     if clocks:
         _recompute(case, clocks)
     return len(clocks)
@@ -138,7 +192,8 @@ def _change_all(case: Case, kind: SlaEventKind, at: datetime, *, only=lambda clo
 
 def on_status_change(case: Case, before: CaseStatus, after: CaseStatus, *, at: datetime | None = None) -> None:
     """The one hook of a status change: triage done when the case leaves triage for the work, a pause while the
-    case awaits the victim, resolution fulfilled and the other clocks stopped at closing, restarted at reopening."""
+    case awaits the victim (not the referrals' dates: a third party's date does not wait), resolution fulfilled and
+    the other clocks stopped at closing, restarted at reopening (the referrals' clocks as their referrals say)."""
     at = at or utcnow()
     if before in TRIAGE_STATES and after not in TRIAGE_STATES | {CaseStatus.AWAITING_VICTIM, CaseStatus.CLOSED}:
         fulfil(case, SlaMetric.TRIAGE, at=at)
@@ -149,8 +204,12 @@ def on_status_change(case: Case, before: CaseStatus, after: CaseStatus, *, at: d
     if before is CaseStatus.CLOSED:
         for metric in (SlaMetric.VICTIM_UPDATE, SlaMetric.RESOLUTION):
             start_clock(case, metric, at=at)
+        for referral in db.session.scalars(select(Referral).where(Referral.case_id == case.id)
+                                           .order_by(Referral.id)):
+            on_referral_change(referral, at=at)
     if after is CaseStatus.AWAITING_VICTIM:
-        _change_all(case, SlaEventKind.PAUSED, at, only=lambda clock: clock.paused_at is None)
+        _change_all(case, SlaEventKind.PAUSED, at,
+                    only=lambda clock: clock.paused_at is None and clock.metric not in FIXED_DEADLINES)
     elif before is CaseStatus.AWAITING_VICTIM:
         _change_all(case, SlaEventKind.RESUMED, at, only=lambda clock: clock.paused_at is not None)
 
@@ -165,6 +224,60 @@ def on_staff_message(case: Case, *, at: datetime | None = None) -> None:
 def on_priority_change(case: Case, *, at: datetime | None = None) -> None:
     """The case's priority changed: its running clocks take the new priority's policy, counted from their start."""
     _change_all(case, SlaEventKind.POLICY_APPLIED, at or utcnow(), priority=case.priority.value)
+
+
+def on_referral_change(referral: Referral, *, at: datetime | None = None) -> None:
+    """Make the referral's clocks say what the referral now says (the referrals service calls this after every
+    change). The follow-up clock runs to `follow_up_due_at` while the referral waits on its target or was declined,
+    and moves when that date changes; it is fulfilled when the funds came back (returned) or no next follow-up is
+    planned, stopped when the referral is closed. The police-report clock runs to `police_report_due_at` while the
+    referral waits on its target; it is fulfilled when the police report reached the target
+    (`police_report_sent_at`), stopped when the referral is declined, returned or closed. Nothing starts or moves
+    on a closed case: closing stopped its clocks, and reopening calls this again."""
+    at = at or utcnow()
+    case = referral.case
+    clocks = referral_clocks(referral)
+    status = referral.status
+    if status in FOLLOW_UP_RUNS and referral.follow_up_due_at is not None:
+        _run_to(case, referral, SlaMetric.REFERRAL_FOLLOW_UP, referral.follow_up_due_at, at)
+    elif status in FOLLOW_UP_RUNS or status is R.RETURNED:
+        _fulfil_clock(case, clocks.get(SlaMetric.REFERRAL_FOLLOW_UP), at)
+    elif status is R.CLOSED:
+        _stop(case, clocks.get(SlaMetric.REFERRAL_FOLLOW_UP), at)
+    if referral.police_report_sent_at is not None:
+        _fulfil_clock(case, clocks.get(SlaMetric.POLICE_REPORT_DUE), referral.police_report_sent_at)
+    elif status in HOLD_RUNS and referral.police_report_due_at is not None:
+        _run_to(case, referral, SlaMetric.POLICE_REPORT_DUE, referral.police_report_due_at, at)
+    elif status in (R.DECLINED, R.RETURNED, R.CLOSED):
+        _stop(case, clocks.get(SlaMetric.POLICE_REPORT_DUE), at)
+
+
+def _run_to(case: Case, referral: Referral, metric: SlaMetric, due_at: datetime, at: datetime) -> None:
+    """The referral's clock for metric runs to `due_at`: started (again, if it had ended) or moved there. A move
+    leaves the earlier deadline's breach and escalations as they are; the new deadline escalates on its own."""
+    if case.status is CaseStatus.CLOSED:
+        return
+    clock = referral_clocks(referral).get(metric)
+    new = clock is None
+    if clock is None:
+        clock = SlaClock(case_id=case.id, metric=metric, referral_id=referral.id, started_at=at, cycle_started_at=at)
+        db.session.add(clock)
+        db.session.flush()
+    if new or _finished(clock):
+        _record(case, clock, SlaEventKind.STARTED, at, priority=case.priority.value, due_at=due_at.isoformat())
+    elif clock.due_at != due_at:
+        before = clock.due_at.isoformat() if clock.due_at else None
+        _record(case, clock, SlaEventKind.MOVED, at, due_at=due_at.isoformat(), before=before,
+                late=_late(clock, at))
+    else:
+        return
+    _recompute(case, [clock])
+
+
+def _stop(case: Case, clock: SlaClock | None, at: datetime) -> None:
+    if clock is not None and not _finished(clock):
+        _record(case, clock, SlaEventKind.STOPPED, at)
+        _recompute(case, [clock])
 
 
 def import_policies(text: str) -> int:
@@ -187,6 +300,8 @@ class ClockLine:
     text: str
     due_at: datetime | None
     breached: bool
+    # The referral's target, for a referral's clock (its follow-up, a courtesy hold's police report).
+    target: str | None = None
 
 
 def _span(length: timedelta) -> str:
@@ -200,14 +315,15 @@ def _span(length: timedelta) -> str:
 
 
 def clock_lines(case: Case, now: datetime | None = None) -> list[ClockLine]:
-    """The case's clocks for its page, in the order of the metrics."""
+    """The case's clocks for its page, in the order of the metrics (a referral's after the case's own, by
+    referral), each referral's clock named with its target."""
     now = now or utcnow()
-    clocks = clocks_of(case)
+    order = list(SlaMetric)
+    clocks = sorted(all_clocks(case), key=lambda clock: (clock.referral_id, order.index(clock.metric)))
+    targets = dict(db.session.execute(select(Referral.id, Referral.target_name).where(Referral.case_id == case.id)
+                                      .where(Referral.id.in_({clock.referral_id for clock in clocks}))).all())
     lines = []
-    for metric in SlaMetric:
-        clock = clocks.get(metric)
-        if clock is None:
-            continue
+    for clock in clocks:
         if clock.stopped_at is not None:
             state, text = "stopped", _("stopped")
         elif clock.paused_at is not None:
@@ -218,5 +334,6 @@ def clock_lines(case: Case, now: datetime | None = None) -> list[ClockLine]:
             state, text = "overdue", _("overdue by %(time)s", time=_span(now - clock.due_at))
         else:
             state, text = "running", _("due in %(time)s", time=_span(clock.due_at - now))
-        lines.append(ClockLine(metric.title, state, text, clock.due_at, clock.breached_at is not None))
+        lines.append(ClockLine(clock.metric.title, state, text, clock.due_at, clock.breached_at is not None,
+                               targets.get(clock.referral_id)))
     return lines

@@ -3,8 +3,10 @@ and the policy in force for a metric at a priority.
 
 The policies live in the database (sla_policies, sla_calendars); until an operator imports some, the shipped
 defaults apply. An import is complete: it names a target for every metric at every priority, so no clock is ever
-left without one. What is in force is cached per application for a minute (filing reads it for every case);
-an import in the same process clears the cache, other processes see it within the minute.
+left without one. The referral deadlines (FIXED_DEADLINES) are the exception: their deadline is the date the
+referral holds, so their policy needs no target, and a file that leaves them out (one written before they existed)
+keeps the shipped defaults' policies for them. What is in force is cached per application for a minute (filing
+reads it for every case); an import in the same process clears the cache, other processes see it within the minute.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from casework.services.sla import Calendar, CalendarError, next_opening
 DEFAULTS_FILE = Path(__file__).resolve().parents[1] / "sla_policies.yaml"
 CACHE_SECONDS = 60
 RECURRING = frozenset({SlaMetric.VICTIM_UPDATE})
+# Deadlines a third party set (a referral's follow-up date, a courtesy hold's police-report date): the clock's log
+# carries the date; the policy gives the warning, the head of the team's delay and the calendar.
+FIXED_DEADLINES = frozenset({SlaMetric.REFERRAL_FOLLOW_UP, SlaMetric.POLICE_REPORT_DUE})
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhd]?)\s*$")
 _UNIT_MINUTES = {"": 1, "m": 1, "h": 60, "d": 24 * 60}
 _INTERVAL = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
@@ -195,7 +200,8 @@ def parse_policies(document: Any) -> PolicySet:
         calendar = str(entry.get("calendar") or "")
         if calendar not in calendars:
             raise PolicyError(_("%(where)s: unknown calendar %(name)s.", where=where, name=calendar or "-"))
-        targets = _per_priority(entry.get("targets"), _("%(where)s targets", where=where))
+        targets = _per_priority(entry.get("targets"), _("%(where)s targets", where=where),
+                                optional=metric in FIXED_DEADLINES)
         warnings = _per_priority(entry.get("warning", 0), _("%(where)s warning", where=where))
         heads = _per_priority(entry.get("head_after"), _("%(where)s head_after", where=where), optional=True)
         for priority in Priority:
@@ -203,7 +209,8 @@ def parse_policies(document: Any) -> PolicySet:
                 raise PolicyError(_("%(where)s is given twice.", where=where))
             rows[(metric, priority)] = PolicyRow(metric, priority, calendar, targets[priority] or 0,
                                                  warnings[priority] or 0, heads[priority])
-    missing = [metric.value for metric in SlaMetric if (metric, Priority.NORMAL) not in rows]
+    missing = [metric.value for metric in SlaMetric
+               if (metric, Priority.NORMAL) not in rows and metric not in FIXED_DEADLINES]
     if missing:
         raise PolicyError(_("No policy for metric %(name)s.", name=missing[0]))
     return PolicySet(calendars=calendars, rows=tuple(rows.values()))
@@ -262,12 +269,16 @@ def stored() -> PolicySet | None:
 
 
 def in_force() -> dict[tuple[SlaMetric, Priority], Policy]:
-    """Every (metric, priority)'s policy: the stored ones, else the shipped defaults (cached, see the module)."""
+    """Every (metric, priority)'s policy: the stored ones, else the shipped defaults (cached, see the module). The
+    shipped defaults fill in the referral deadlines an import left out."""
     cached = current_app.extensions.get("sla_policies")
     now = monotonic.monotonic()
     if cached is not None and now - cached[0] < CACHE_SECONDS:
         return cached[1]
-    policies = (stored() or shipped_defaults()).policies()
+    policies = shipped_defaults().policies()
+    imported = stored()
+    if imported is not None:
+        policies.update(imported.policies())
     current_app.extensions["sla_policies"] = (now, policies)
     return policies
 

@@ -34,6 +34,7 @@ from casework.models import (
     Escalation,
     EscalationLevel,
     Priority,
+    Referral,
     Role,
     SlaClock,
     SlaEvent,
@@ -106,7 +107,7 @@ def _insert_escalations(rows: list[tuple[int, EscalationLevel, datetime]]) -> se
 def _tell(case: Case, clock: SlaClock, level: EscalationLevel, staff: _Staff,
           emails: list[tuple[str, str, str, int | None]]) -> int:
     message = say("sla.escalated", level=level.value, metric=clock.metric.value, reference=case.reference,
-                  due_at=clock.due_at.isoformat())
+                  due_at=clock.due_at.isoformat(), **_target_of(clock))
     readers = staff.for_level(case, level)
     url = links.public_url(f"/staff/cases/{case.reference}")
     for user in readers:
@@ -116,6 +117,12 @@ def _tell(case: Case, clock: SlaClock, level: EscalationLevel, staff: _Staff,
             body = _("%(what)s\n\nOpen the case: %(url)s", what=words(message), url=url)
         emails.append((user.email, subject, body, case.id))
     return len(readers)
+
+
+def _target_of(clock: SlaClock) -> dict[str, str]:
+    """A referral's clock names the referral's target in its message."""
+    referral = db.session.get(Referral, clock.referral_id) if clock.referral_id else None
+    return {"target": referral.target_name} if referral is not None else {}
 
 
 def _claim(now: datetime, limit: int):
@@ -155,7 +162,7 @@ def _escalate_batch(rows, now: datetime, staff: _Staff) -> list[Escalated]:
         if (clock.id, level) not in written:
             continue  # another sweeper, or an earlier sweep, told this level of this deadline
         kind = SlaEventKind.WARNED if level is EscalationLevel.WARNING else SlaEventKind.BREACHED
-        db.session.add(SlaEvent(case_id=case.id, metric=clock.metric, kind=kind, at=now,
+        db.session.add(SlaEvent(case_id=case.id, metric=clock.metric, referral_id=clock.referral_id, kind=kind, at=now,
                                 data={"level": level.value, "due_at": clock.due_at.isoformat()}))
         if level is EscalationLevel.BREACH and clock.breached_at is None:
             clock.breached_at = clock.due_at

@@ -314,7 +314,8 @@ def _next_steps(referral: Referral, clock: _Clock) -> list[str]:
     else:
         steps = [_("%(exchange)s did not freeze the funds; your case handler will tell you what else can be done.",
                    exchange=name)]
-    if referral.police_report_due_at is not None and status is not ReferralStatus.DECLINED:
+    if (referral.police_report_due_at is not None and referral.police_report_sent_at is None
+            and status is not ReferralStatus.DECLINED):
         steps.append(_("%(exchange)s can hold the funds only for a short time unless a police report follows: report "
                        "the theft to the police by %(date)s and send us the report's number in a message below.",
                        exchange=name, date=clock(referral.police_report_due_at)))

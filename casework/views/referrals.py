@@ -1,5 +1,6 @@
 """The referrals panel's forms on the staff case page: open a referral to a directory entry, draft, edit, send,
-change status, record an amount frozen or returned, record a follow-up. Each form posts here, calls one service
+change status, record an amount frozen or returned, record a follow-up, record that the police report reached the
+target of a courtesy hold. Each form posts here, calls one service
 function and goes back to the referral; a refused one shows the case page again with what was written and why."""
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ class AmountForm(DraftForm):
     asset = SelectField(_l("Asset"), choices=[], validate_choice=False)
     amount = StringField(_l("Amount"))
     note = TextAreaField(_l("Note (staff only)"), validators=[Optional()])
+
+
+class PoliceReportForm(DraftForm):
+    note = TextAreaField(_l("What was sent, and how (the report's number, the address)"))
 
 
 class FollowUpForm(DraftForm):
@@ -143,6 +148,16 @@ def follow_up(reference: str, referral_id: int):
     return _submit(reference, referral_id, form, "follow_up", lambda case, referral: referrals.record_follow_up(
         current_user, referral, form.note.data, form.next_on.data, expected=form.expected.data),
         _("Follow-up recorded."))
+
+
+@bp.post("/<int:referral_id>/police-report")
+@login_required
+def police_report(reference: str, referral_id: int):
+    form = PoliceReportForm()
+    return _submit(reference, referral_id, form, "police_report", lambda case, referral:
+                   referrals.record_police_report(current_user, referral, form.note.data,
+                                                  expected=form.expected.data),
+                   _("Police report recorded: the courtesy hold's deadline is met."))
 
 
 def _int(value: str | None) -> int | None:
