@@ -190,6 +190,9 @@ RULES: dict[tuple[str, str], Rule] = {
     # The dashboard.
     ("dashboard.index", "GET"): Rule(Level.VIEW, fixed("/staff/dashboard")),
     ("dashboard.figure_csv", "GET"): Rule(Level.VIEW, fixed("/staff/dashboard/losses.csv")),
+    # The SLA page: supervisors and admins (handlers see their clocks on the case pages and in the queue).
+    ("sla.index", "GET"): Rule(Level.SUPERVISE, fixed("/staff/sla")),
+    ("sla.table_csv", "GET"): Rule(Level.SUPERVISE, fixed("/staff/sla/compliance.csv")),
     # API tokens (the staff member's own) and the JSON API.
     ("tokens.own", "GET"): Rule(Level.STAFF, fixed("/staff/tokens")),
     ("tokens.create", "POST"): Rule(Level.STAFF, fixed("/staff/tokens"), lambda w: {"name": "Exchange desk"}),
