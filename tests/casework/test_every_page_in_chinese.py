@@ -249,6 +249,10 @@ def test_every_page_is_in_chinese(app, client, seeded):
     visit("sla.index", "/staff/sla")
     for table in sla_page.TABLES:
         visit("sla.table_csv", f"/staff/sla/{table}.csv")
+    visit("sla.admin", "/staff/admin/sla")
+    # The policy file is YAML for operators and machines (its keys are the format's, like the JSON API's).
+    assert client.get("/staff/admin/sla/policies.yaml").status_code == 200
+    visited.add("sla.download")
     visit("admin.user_list", "/staff/admin/users")
     visit("alerts.index", "/staff/alerts")
     visit("admin.task_template_list", "/staff/admin/task-templates")
