@@ -169,8 +169,8 @@ def _check_calendar_fields(where: str, name: str, value: Mapping, closed: tuple[
                             max=CALENDAR_NAME_MAX))
     zone = str(value.get("timezone") or "UTC")
     if zone not in _zones():
-        raise PolicyError(_("%(where)s: %(zone)s is not an IANA time zone (write it like Asia/Shanghai or "
-                            "Europe/Berlin).", where=where, zone=zone[:64]))
+        raise PolicyError(_("%(where)s cannot be used: %(zone)s is not an IANA time zone (write it like "
+                            "Asia/Shanghai or Europe/Berlin).", where=where, zone=zone[:64]))
     country, subdivision = value.get("country"), value.get("subdivision")
     if country and not re.fullmatch("[A-Z]{2}", str(country)):
         raise PolicyError(_("%(where)s: give the country as its two-letter code in capitals, such as CN or DE.",
