@@ -99,12 +99,13 @@ def _register_blueprints(app: Flask) -> None:
         public,
         referrals,
         report,
+        sla,
         tokens,
         track,
     )
 
     for module in (public, auth, console, admin, directory, evidence, labels, track, report, dashboard, tokens,
-                   referrals, alerts):
+                   referrals, alerts, sla):
         app.register_blueprint(module.bp)
 
     from casework import api

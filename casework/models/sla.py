@@ -86,14 +86,14 @@ class SlaClock(db.Model):
     metric: Mapped[SlaMetric] = mapped_column(enum_column(SlaMetric, "sla_metric", length=40))
     # A server default only: filing inserts the clocks (and events) from a SELECT on PostgreSQL, without the column.
     referral_id: Mapped[int] = mapped_column(Integer, server_default="0")
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     cycle_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     escalate_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fulfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
 class SlaEvent(db.Model):

@@ -25,6 +25,8 @@ class Permission(enum.Enum):
     MANAGE_USERS = "manage_users"
     MANAGE_DIRECTORY = "manage_directory"
     SET_ON_DUTY = "set_on_duty"  # who hears about unassigned cases (casework.services.alerts)
+    VIEW_SLA = "view_sla"  # the SLA page: at-risk and breached cases, compliance (casework.services.sla_page)
+    MANAGE_SLA = "manage_sla"  # SLA policies and calendars (casework.services.sla_admin)
 
 
 # Admins hold every permission (User.has_role treats admin as every role).
@@ -40,6 +42,8 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_USERS: frozenset(),
     Permission.MANAGE_DIRECTORY: frozenset(),
     Permission.SET_ON_DUTY: frozenset({Role.SUPERVISOR}),
+    Permission.VIEW_SLA: frozenset({Role.SUPERVISOR}),
+    Permission.MANAGE_SLA: frozenset(),
 }
 
 

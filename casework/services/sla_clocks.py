@@ -314,6 +314,20 @@ def _span(length: timedelta) -> str:
     return _("%(minutes)d min", minutes=minutes)
 
 
+def clock_state(clock: SlaClock, now: datetime) -> tuple[str, str]:
+    """How a clock stands at `now`: its state (running, overdue, paused, fulfilled, stopped) and the sentence saying
+    so, in the reader's language."""
+    if clock.stopped_at is not None:
+        return "stopped", _("stopped")
+    if clock.paused_at is not None:
+        return "paused", _("paused while the case awaits the victim")
+    if clock.due_at is None:
+        return "fulfilled", _("fulfilled")
+    if clock.due_at <= now:
+        return "overdue", _("overdue by %(time)s", time=_span(now - clock.due_at))
+    return "running", _("due in %(time)s", time=_span(clock.due_at - now))
+
+
 def clock_lines(case: Case, now: datetime | None = None) -> list[ClockLine]:
     """The case's clocks for its page, in the order of the metrics (a referral's after the case's own, by
     referral), each referral's clock named with its target."""
@@ -324,16 +338,7 @@ def clock_lines(case: Case, now: datetime | None = None) -> list[ClockLine]:
                                       .where(Referral.id.in_({clock.referral_id for clock in clocks}))).all())
     lines = []
     for clock in clocks:
-        if clock.stopped_at is not None:
-            state, text = "stopped", _("stopped")
-        elif clock.paused_at is not None:
-            state, text = "paused", _("paused while the case awaits the victim")
-        elif clock.due_at is None:
-            state, text = "fulfilled", _("fulfilled")
-        elif clock.due_at <= now:
-            state, text = "overdue", _("overdue by %(time)s", time=_span(now - clock.due_at))
-        else:
-            state, text = "running", _("due in %(time)s", time=_span(clock.due_at - now))
+        state, text = clock_state(clock, now)
         lines.append(ClockLine(clock.metric.title, state, text, clock.due_at, clock.breached_at is not None,
                                targets.get(clock.referral_id)))
     return lines

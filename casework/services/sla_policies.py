@@ -16,8 +16,10 @@ import time as monotonic
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import available_timezones
 
 import yaml
 from flask import current_app
@@ -37,6 +39,8 @@ FIXED_DEADLINES = frozenset({SlaMetric.REFERRAL_FOLLOW_UP, SlaMetric.POLICE_REPO
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhd]?)\s*$")
 _UNIT_MINUTES = {"": 1, "m": 1, "h": 60, "d": 24 * 60}
 _INTERVAL = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+CALENDAR_NAME_MAX = 60  # the columns of sla_calendars
+SUBDIVISION_MAX = 10
 
 
 class PolicyError(ValueError):
@@ -157,6 +161,35 @@ def _weekly(value: Any, where: str) -> tuple[tuple[tuple[str, str], ...], ...]:
     return tuple(days)
 
 
+@cache
+def _zones() -> frozenset[str]:
+    """The IANA time zones this machine knows (read once: reading them walks the zone database)."""
+    return frozenset(available_timezones())
+
+
+def _check_calendar_fields(where: str, name: str, value: Mapping, closed: tuple[str, ...]) -> None:
+    """What the arithmetic would refuse with a message of its own (or the database with none), said plainly."""
+    if len(name) > CALENDAR_NAME_MAX:
+        raise PolicyError(_("%(where)s: a calendar's name has at most %(max)d characters.", where=where,
+                            max=CALENDAR_NAME_MAX))
+    zone = str(value.get("timezone") or "UTC")
+    if zone not in _zones():
+        raise PolicyError(_("%(where)s cannot be used: %(zone)s is not an IANA time zone (write it like "
+                            "Asia/Shanghai or Europe/Berlin).", where=where, zone=zone[:64]))
+    country, subdivision = value.get("country"), value.get("subdivision")
+    if country and not re.fullmatch("[A-Z]{2}", str(country)):
+        raise PolicyError(_("%(where)s: give the country as its two-letter code in capitals, such as CN or DE.",
+                            where=where))
+    if subdivision and len(str(subdivision)) > SUBDIVISION_MAX:
+        raise PolicyError(_("%(where)s: give the subdivision as its code, such as BE or SH.", where=where))
+    for day in closed:
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            raise PolicyError(_("%(where)s: %(value)s is not a date (write closed dates like 2026-12-24).",
+                                where=where, value=day[:40])) from None
+
+
 def _calendar_spec(name: str, value: Any) -> CalendarSpec:
     where = _("calendar %(name)s", name=name)
     if not isinstance(value, Mapping):
@@ -164,6 +197,7 @@ def _calendar_spec(name: str, value: Any) -> CalendarSpec:
     if value.get("around_the_clock"):
         return CalendarSpec(name=name, around_the_clock=True)
     closed = tuple(str(day) for day in value.get("closed") or ())
+    _check_calendar_fields(where, name, value, closed)
     spec = CalendarSpec(
         name=name, timezone=str(value.get("timezone") or "UTC"), weekly=_weekly(value.get("weekly"), where),
         country=value.get("country") or None, subdivision=value.get("subdivision") or None, closed=closed,

@@ -210,9 +210,11 @@ class Compliance:
         return values
 
 
-def report(*, since: datetime | None = None, now: datetime | None = None) -> list[Compliance]:
-    """Compliance per metric and priority of the clocks started since `since` (all when None). A clock past its
-    deadline counts as breached even before a sweep records it."""
+def report(*, since: datetime | None = None, until: datetime | None = None,
+           now: datetime | None = None) -> list[Compliance]:
+    """Compliance per metric and priority of the clocks started from `since` (included) to `until` (excluded);
+    either bound may be None (no bound). A clock past its deadline counts as breached even before a sweep records
+    it."""
     now = now or utcnow()
     # Written so that no term is NULL (a NULL would make NOT breached unknown, and so false).
     breached = SlaClock.breached_at.is_not(None) | (SlaClock.due_at.is_not(None) & (SlaClock.due_at < now))
@@ -227,6 +229,8 @@ def report(*, since: datetime | None = None, now: datetime | None = None) -> lis
     )
     if since is not None:
         query = query.where(SlaClock.started_at >= since)
+    if until is not None:
+        query = query.where(SlaClock.started_at < until)
     figures: dict[tuple[SlaMetric, Priority], Compliance] = {}
     for metric, priority, started, met_count, breached_count, running_count in db.session.execute(query):
         figures[(metric, priority)] = Compliance(metric, priority, started, int(met_count or 0),

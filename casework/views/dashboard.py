@@ -32,6 +32,11 @@ def _cell(value: str) -> str:
 @login_required
 def figure_csv(figure: str):
     table = dashboard.figure_table(current_user, figure)
+    return csv_download(table, f"casework-{figure}-{utcnow().date().isoformat()}")
+
+
+def csv_download(table: dashboard.Table, name: str) -> Response:
+    """A table as a CSV file to download (name without .csv): formula-like cells neutralised, UTF-8 with a BOM."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([_cell(header) for header in table.headers])
@@ -39,7 +44,6 @@ def figure_csv(figure: str):
     # A byte order mark, so that spreadsheet programs read the file as UTF-8 (Chinese names, the middle dot).
     response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
     response.charset = "utf-8"
-    name = f"casework-{figure}-{utcnow().date().isoformat()}.csv"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     response.headers["Cache-Control"] = "private, no-store"
     return response

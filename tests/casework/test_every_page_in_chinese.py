@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from sqlalchemy import select
 from casework.extensions import db
 from casework.models import Case, IncidentType, Role, TraceRun
 from casework.models import enums as model_enums
-from casework.services import assignment, case_page, dashboard, demo, labels, portal, thread, uploads
+from casework.services import assignment, case_page, dashboard, demo, labels, portal, sla_page, thread, uploads
 from casework.services.tokens import new_access_token
 from tests.casework.test_report_wizard import answers, post_step, submit
 from tests.fixtures.factories import csrf_token, run_evidence_work
@@ -244,6 +245,14 @@ def test_every_page_is_in_chinese(app, client, seeded):
     visit("dashboard.index", "/staff/dashboard")
     for figure in dashboard.FIGURES:
         visit("dashboard.figure_csv", f"/staff/dashboard/{figure}.csv")
+    _record_a_breach(case)
+    visit("sla.index", "/staff/sla")
+    for table in sla_page.TABLES:
+        visit("sla.table_csv", f"/staff/sla/{table}.csv")
+    visit("sla.admin", "/staff/admin/sla")
+    # The policy file is YAML for operators and machines (its keys are the format's, like the JSON API's).
+    assert client.get("/staff/admin/sla/policies.yaml").status_code == 200
+    visited.add("sla.download")
     visit("admin.user_list", "/staff/admin/users")
     visit("alerts.index", "/staff/alerts")
     visit("admin.task_template_list", "/staff/admin/task-templates")
@@ -270,6 +279,16 @@ def test_every_page_is_in_chinese(app, client, seeded):
              resume.rsplit("/", 1)[1]: "<token>", f"/files/{seeded['file'].id}": "/files/<id>"}
     left = sorted({(_generic(url, names), what) for url, what in findings})
     assert not left, "shown in English or as a code on a Chinese page:\n" + "\n".join(map(str, left))
+
+
+def _record_a_breach(case: Case) -> None:
+    """A clock of the case breached an hour ago (as a sweep records it): the SLA page lists it."""
+    from casework.models import SlaClock, SlaMetric, utcnow
+
+    triage = db.session.scalar(select(SlaClock).where(SlaClock.case_id == case.id,
+                                                      SlaClock.metric == SlaMetric.TRIAGE))
+    triage.breached_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
 
 
 def _generic(url: str, names: dict[str, str]) -> str:

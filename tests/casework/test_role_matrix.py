@@ -23,6 +23,7 @@ that every POST route refuses a request without one.
 from __future__ import annotations
 
 import enum
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from flask.testing import FlaskClient
 
 from casework.extensions import db, limiter
 from casework.models import Role, TraceRun
-from casework.services import directory, uploads
+from casework.services import directory, sla_policies, uploads
 from casework.services.tokens import new_access_token
 from tests.fixtures.factories import PASSWORD, csrf_token
 
@@ -190,6 +191,19 @@ RULES: dict[tuple[str, str], Rule] = {
     # The dashboard.
     ("dashboard.index", "GET"): Rule(Level.VIEW, fixed("/staff/dashboard")),
     ("dashboard.figure_csv", "GET"): Rule(Level.VIEW, fixed("/staff/dashboard/losses.csv")),
+    # The SLA page: supervisors and admins (handlers see their clocks on the case pages and in the queue).
+    ("sla.index", "GET"): Rule(Level.SUPERVISE, fixed("/staff/sla")),
+    ("sla.table_csv", "GET"): Rule(Level.SUPERVISE, fixed("/staff/sla/compliance.csv")),
+    # SLA policies and calendars: admins only.
+    ("sla.admin", "GET"): Rule(Level.ADMIN, fixed("/staff/admin/sla")),
+    ("sla.download", "GET"): Rule(Level.ADMIN, fixed("/staff/admin/sla/policies.yaml")),
+    ("sla.edit_policy", "POST"): Rule(Level.ADMIN, fixed("/staff/admin/sla/policies/triage"), lambda w: {
+        "calendar": "office", **{f"cells-{index}-{what}": "4h" for index in range(4)
+                                 for what in ("target", "warning", "head_after")}}),
+    ("sla.edit_calendar", "POST"): Rule(Level.ADMIN, fixed("/staff/admin/sla/calendars/office"), lambda w: {
+        "timezone": "Asia/Shanghai", "country": "CN", **{f"weekly-{day}": "09:00-18:00" for day in range(5)}}),
+    ("sla.upload", "POST"): Rule(Level.ADMIN, fixed("/staff/admin/sla/file"), lambda w: {
+        "file": (io.BytesIO(sla_policies.DEFAULTS_FILE.read_bytes()), "sla_policies.yaml")}),
     # API tokens (the staff member's own) and the JSON API.
     ("tokens.own", "GET"): Rule(Level.STAFF, fixed("/staff/tokens")),
     ("tokens.create", "POST"): Rule(Level.STAFF, fixed("/staff/tokens"), lambda w: {"name": "Exchange desk"}),
