@@ -176,6 +176,8 @@ RULES: dict[tuple[str, str], Rule] = {
         "kind": "frozen", "amount": "1"}),
     ("referrals.follow_up", "POST"): Rule(Level.WORK, case_url("/referrals/999999/follow-up"), lambda w: {
         "note": "Called the desk."}),
+    ("referrals.police_report", "POST"): Rule(Level.WORK, case_url("/referrals/999999/police-report"), lambda w: {
+        "note": "Report 2026-123 sent by the police."}),
     ("evidence.capture", "POST"): Rule(Level.WORK, case_url("/evidence/capture")),
     ("evidence.discover", "POST"): Rule(Level.WORK, case_url("/evidence/discover"), lambda w: {
         "chain_id": "1", "since": (TODAY - timedelta(days=2)).isoformat(), "until": TODAY.isoformat()}),
