@@ -189,7 +189,8 @@ class ClockLine:
     breached: bool
 
 
-def _span(length: timedelta) -> str:
+def span(length: timedelta) -> str:
+    """A length of time as the clocks show it, in the reader's language: 2 d 3 h, 4 h 5 min, 6 min."""
     minutes = max(int(length.total_seconds() // 60), 0)
     days, hours, minutes = minutes // (24 * 60), minutes // 60 % 24, minutes % 60
     if days:
@@ -215,8 +216,8 @@ def clock_lines(case: Case, now: datetime | None = None) -> list[ClockLine]:
         elif clock.due_at is None:
             state, text = "fulfilled", _("fulfilled")
         elif clock.due_at <= now:
-            state, text = "overdue", _("overdue by %(time)s", time=_span(now - clock.due_at))
+            state, text = "overdue", _("overdue by %(time)s", time=span(now - clock.due_at))
         else:
-            state, text = "running", _("due in %(time)s", time=_span(clock.due_at - now))
+            state, text = "running", _("due in %(time)s", time=span(clock.due_at - now))
         lines.append(ClockLine(metric.title, state, text, clock.due_at, clock.breached_at is not None))
     return lines
