@@ -17,21 +17,12 @@ from werkzeug.exceptions import NotFound
 from casework.extensions import db
 from casework.models import Case, CaseStatus, Priority, Resolution, Role, User, utcnow
 from casework.services import cases as case_service
-from casework.services import (
-    directory,
-    jobs,
-    merge,
-    priority,
-    sla_clocks,
-    sla_digest,
-    sla_policies,
-    sla_sweep,
-    workflow,
-)
+from casework.services import directory, jobs, merge, priority, sla_clocks, sla_policies, sla_sweep, workflow
 from casework.services import evidence as evidence_service
 from casework.services import labels as label_service
 from casework.services import users as user_service
 from casework.services.access import AccessDenied
+from casework.services.sla_digest import send_digests
 from casework.services.workflow import WorkflowError
 from evidence.errors import EvidenceError
 
@@ -163,7 +154,7 @@ def sla_sweep_once() -> None:
 def sla_digest_once() -> None:
     """Write the daily SLA digests that are due (each staff member's digest hour has come in their zone) and print
     them; a day already written is left alone, so running it again, or beside the scheduler, sends nothing twice."""
-    written = sla_digest.send_digests()
+    written = send_digests()
     for item in written:
         outcome = f"{item.warnings} warnings, queued for sending" if item.warnings else "no warnings, nothing sent"
         click.echo(f"{item.email} {item.local_date.isoformat()}: {outcome}")

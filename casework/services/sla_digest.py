@@ -155,10 +155,11 @@ def send_digests(now: datetime | None = None) -> list[Written]:
         day = due_day(now, timezones.zone_of(user), hour)
         if day is not None:
             due[user.id] = (user, day)
-    done = set(db.session.execute(
+    done = {tuple(row) for row in db.session.execute(
         select(SlaDigest.user_id, SlaDigest.local_date).where(
-            SlaDigest.user_id.in_(due), SlaDigest.local_date.in_({day.local_date for _user, day in due.values()}))
-    ).all()) if due else set()
+            SlaDigest.user_id.in_(list(due)),
+            SlaDigest.local_date.in_(sorted({day.local_date for _user, day in due.values()})))
+    )} if due else set()
     written = []
     for user, day in due.values():
         if (user.id, day.local_date) in done:
