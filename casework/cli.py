@@ -1,5 +1,5 @@
 """Command line: `flask --app casework users create|list`, `cases transition|priority|merge`, `directory import`,
-`sla import-policies|sweep|report`, `labels import`, `evidence verify`, `demo seed`, `check`."""
+`sla import-policies|sweep|digest|report`, `labels import`, `evidence verify`, `demo seed`, `check`."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from casework.services import evidence as evidence_service
 from casework.services import labels as label_service
 from casework.services import users as user_service
 from casework.services.access import AccessDenied
+from casework.services.sla_digest import send_digests
 from casework.services.workflow import WorkflowError
 from evidence.errors import EvidenceError
 
@@ -147,6 +148,17 @@ def sla_sweep_once() -> None:
         click.echo(f"{item.reference} {item.metric.value} {item.level.value} (due {item.due_at:%Y-%m-%d %H:%M} UTC): "
                    f"{item.recipients} staff told")
     click.echo(f"{len(told)} escalations.")
+
+
+@sla_cli.command("digest")
+def sla_digest_once() -> None:
+    """Write the daily SLA digests that are due (each staff member's digest hour has come in their zone) and print
+    them; a day already written is left alone, so running it again, or beside the scheduler, sends nothing twice."""
+    written = send_digests()
+    for item in written:
+        outcome = f"{item.warnings} warnings, queued for sending" if item.warnings else "no warnings, nothing sent"
+        click.echo(f"{item.email} {item.local_date.isoformat()}: {outcome}")
+    click.echo(f"{len(written)} digests.")
 
 
 @sla_cli.command("report")

@@ -53,6 +53,22 @@ def _rate_limit(raw: str) -> str:
     return text
 
 
+def _time_zone(raw: str) -> str:
+    from casework import timezones
+
+    name = raw.strip()
+    if not timezones.is_known(name):
+        raise ValueError("expected an IANA time zone such as Asia/Shanghai or Europe/Berlin")
+    return name
+
+
+def _hour(raw: str) -> int:
+    hour = int(raw.strip())
+    if not 0 <= hour <= 23:
+        raise ValueError("expected an hour from 0 to 23")
+    return hour
+
+
 def _public_url(raw: str) -> str:
     url = raw.strip().rstrip("/")
     parts = urlsplit(url)
@@ -101,6 +117,10 @@ SETTINGS: tuple[Setting, ...] = (
             "How often the scheduler looks for due evidence jobs (the first hour's capture, discovery and trace)."),
     Setting("OUTBOX_LEASE_SECONDS", "OUTBOX_LEASE_SECONDS", _int, 600,
             "How long an e-mail a sender took stays its own; one whose sender died is sent again after this."),
+    Setting("STAFF_TIMEZONE", "STAFF_TIMEZONE", _time_zone, "UTC",
+            "IANA time zone the console shows times in for staff who have not chosen their own (e.g. Asia/Shanghai)."),
+    Setting("SLA_DIGEST_HOUR", "SLA_DIGEST_HOUR", _hour, 8,
+            "Local hour (0-23, in each staff member's own time zone) the daily SLA digest is sent at."),
     Setting("RATELIMIT_STORAGE_URI", "RATELIMIT_STORAGE_URI", _str, "memory://",
             "Where rate-limit counters live; use redis://... with several web workers."),
     Setting("API_RATE_LIMIT", "API_RATE_LIMIT", _rate_limit, "120 per minute",

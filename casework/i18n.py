@@ -1,8 +1,10 @@
-"""Language choice: the victim's or staff member's explicit switch, else the browser's Accept-Language."""
+"""Language choice: the victim's or staff member's explicit switch, else the signed-in staff member's saved language,
+else the browser's Accept-Language."""
 
 from __future__ import annotations
 
 from flask import has_request_context, request, session
+from flask_login import current_user
 
 # Locale codes as Babel names them -> the name shown in the language switch (in its own language).
 LANGUAGES = {"en": "English", "zh_Hans_CN": "简体中文"}
@@ -29,6 +31,10 @@ def select_locale() -> str:
     chosen = normalise_locale(session.get("lang"))
     if chosen:
         return chosen
+    if current_user and current_user.is_authenticated:
+        chosen = normalise_locale(getattr(current_user, "preferred_language", None))
+        if chosen:
+            return chosen
     for code, _quality in request.accept_languages:
         matched = normalise_locale(code)
         if matched:

@@ -9,9 +9,11 @@ from decimal import Context, Decimal
 from flask import Flask, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from casework import timezones
 from casework.i18n import LANGUAGES
 from casework.services import chains
 from casework.services.access import AccessDenied
@@ -32,6 +34,11 @@ def format_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def format_local(moment: datetime) -> str:
+    """An aware datetime in the signed-in staff member's zone (else the configured STAFF_TIMEZONE), zone named."""
+    return timezones.in_zone(moment, timezones.zone_of(current_user))
+
+
 def _error_page(status: int, title: str, message: str):
     return render_template("web/errors/error.html", status=status, title=title, message=message), status
 
@@ -45,6 +52,7 @@ def init_app(app: Flask) -> None:
 
     app.add_template_filter(format_amount, "amount")
     app.add_template_filter(format_utc, "utc")
+    app.add_template_filter(format_local, "local")
     app.add_template_filter(chains.chain_name, "chain_name")
 
     @app.errorhandler(CSRFError)

@@ -12,12 +12,14 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from casework.extensions import db
-from casework.services import drafts, mail, sla_sweep, submissions, uploads
+from casework.services import drafts, mail, sla_digest, sla_sweep, submissions, uploads
 from casework.services import jobs as evidence_jobs
 
 log = logging.getLogger(__name__)
 
 SLA_SWEEP_SECONDS = 60
+# How often the scheduler looks for staff whose daily SLA digest hour has come: a digest leaves at most this late.
+SLA_DIGEST_SECONDS = 300
 
 
 def in_app_context(app: Flask, job: Callable[[], object], name: str) -> Callable[[], None]:
@@ -64,6 +66,18 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         name="sla_sweep",
         # After downtime: run at once, and the runs missed while stopped become one (coalesce), however late
         # (no grace limit): the sweep escalates every level that fell meanwhile, each once.
+        next_run_time=datetime.now(UTC),
+        coalesce=True,
+        misfire_grace_time=None,
+    )
+    scheduler.add_job(
+        in_app_context(app, sla_digest.send_digests, "sla_digest"),
+        "interval",
+        seconds=SLA_DIGEST_SECONDS,
+        id="sla_digest",
+        name="sla_digest",
+        # As the sweep: at once after downtime, the missed runs as one, however late. A day's digest is due from its
+        # hour until it is written, so a scheduler that was down at 08:00 sends it when it returns, once.
         next_run_time=datetime.now(UTC),
         coalesce=True,
         misfire_grace_time=None,

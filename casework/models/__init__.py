@@ -26,6 +26,7 @@ from casework.models.enums import (
     Role,
     SlaEventKind,
     SlaMetric,
+    SlaWarnings,
     TheftPattern,
     TransferKind,
 )
@@ -35,7 +36,7 @@ from casework.models.labels import ANY_CHAIN, AddressLabel, TraceRun
 from casework.models.people import Reporter, User
 from casework.models.queue import EvidenceJob, Notification
 from casework.models.recovery import Organisation, Recovery, StaffAlert
-from casework.models.sla import Escalation, SlaCalendar, SlaClock, SlaEvent, SlaPolicy
+from casework.models.sla import Escalation, SlaCalendar, SlaClock, SlaDigest, SlaEvent, SlaPolicy
 from casework.models.tasks import Task, TaskTemplateItem
 from casework.models.types import utcnow
 
@@ -52,4 +53,5 @@ __all__ = [
     "Task", "TaskTemplateItem", "ApiToken",
     "ChannelKind", "Organisation", "OrganisationKind", "Recovery", "RecoveryKind", "Requester", "StaffAlert",
     "SlaCalendar", "SlaPolicy",
+    "SlaDigest", "SlaWarnings",
 ]

@@ -234,6 +234,14 @@ class EscalationLevel(TitledEnum):
     HEAD = "head", _l("Head of the team")
 
 
+class SlaWarnings(TitledEnum):
+    """How a staff member hears of SLA warnings by e-mail (the console alert comes at once either way; breaches are
+    always e-mailed at once)."""
+
+    EMAIL = "email", _l("Each warning by e-mail as it happens")
+    DIGEST = "digest", _l("One daily digest of the warnings")
+
+
 class EventKind(TextEnum):
     """What a CaseEvent records: its title on the staff timeline and, when the victim sees it, the sentence on the
     victim's timeline (`own`: the sentence when the victim did it themselves). Sentences are %-format strings:

@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.extensions import db
-from casework.models.enums import Role
+from casework.models.enums import Role, SlaWarnings
 from casework.models.types import UTCDateTime, enum_column, utcnow
 
 if TYPE_CHECKING:
@@ -34,6 +34,11 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # On duty: told (in the console and by e-mail) about urgent news on cases nobody is assigned to.
     on_duty: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # An IANA zone the console shows times in; None: the configured STAFF_TIMEZONE (casework.timezones).
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    # SLA warnings by e-mail one by one, or in one daily digest (casework.services.sla_digest).
+    sla_warnings: Mapped[SlaWarnings] = mapped_column(enum_column(SlaWarnings, "sla_warnings"),
+                                                      default=SlaWarnings.EMAIL, server_default=SlaWarnings.EMAIL.value)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sessions of deactivated staff

@@ -8,13 +8,14 @@ sweep and the queue read an index, never the log.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     ForeignKeyConstraint,
     Integer,
@@ -131,4 +132,21 @@ class Escalation(db.Model):
     clock_id: Mapped[int] = mapped_column(ForeignKey("sla_clocks.id", ondelete="CASCADE"), index=True)
     level: Mapped[EscalationLevel] = mapped_column(enum_column(EscalationLevel, "escalation_level", length=16))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SlaDigest(db.Model):
+    """A staff member's daily digest of SLA warnings, one per user and local day (the unique key makes a second
+    scheduler, or a run after downtime, a no-op). It covers the warnings told in (period_start, period_end];
+    `warnings` 0 means the day had none and no e-mail was sent."""
+
+    __tablename__ = "sla_digests"
+    __table_args__ = (UniqueConstraint("user_id", "local_date", name="uq_sla_digests_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    local_date: Mapped[date] = mapped_column(Date)
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    warnings: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

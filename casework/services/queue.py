@@ -27,7 +27,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from casework.extensions import db
 from casework.models import Case, CaseStatus, IncidentType, Priority, Referral, Role, User, utcnow
 from casework.models.case import URGENCY_SQL
-from casework.services import chains, recoveries, referral_panel, referrals, search_index
+from casework.services import chains, recoveries, referral_panel, referrals, search_index, sla_clocks
 from casework.services.access import Permission, require
 from casework.services.workflow import WorkflowError
 from casework.web import format_amount
@@ -133,6 +133,11 @@ class QueueLine:
     recovered: str
     next_due: datetime | None
     overdue: bool
+    # The nearest deadline of the case's running SLA clocks (cases.next_due_at, the "deadline" order), and how it
+    # stands: "due in 3 h 5 min" or "overdue by 1 d 2 h" (sla_overdue), in the reader's language.
+    sla_due: datetime | None
+    sla_overdue: bool
+    sla_text: str
 
 
 @dataclass(frozen=True)
@@ -379,6 +384,15 @@ def _midnight(day: date) -> datetime:
 
 def _line(case: Case) -> QueueLine:
     next_due = referral_panel.nearest_due_date(case.referrals)
+    now = utcnow()
+    sla_due = case.next_due_at
+    sla_overdue = sla_due is not None and sla_due <= now
+    if sla_due is None:
+        sla_text = ""
+    elif sla_overdue:
+        sla_text = _("overdue by %(time)s", time=sla_clocks.span(now - sla_due))
+    else:
+        sla_text = _("due in %(time)s", time=sla_clocks.span(sla_due - now))
     return QueueLine(
         reference=case.reference, status_code=case.status.value, status=case.status.title,
         priority_code=case.priority.value, priority=case.priority.title, incident=case.incident_type.title,
@@ -388,7 +402,8 @@ def _line(case: Case) -> QueueLine:
         handler=case.assigned_handler.display_name if case.assigned_handler else None,
         chains=[chains.chain_name(chain_id) for chain_id in case.chain_ids or ()],
         recovered=recoveries.summary(recoveries.case_totals(case)),
-        next_due=next_due, overdue=next_due is not None and next_due < utcnow(),
+        next_due=next_due, overdue=next_due is not None and next_due < now,
+        sla_due=sla_due, sla_overdue=sla_overdue, sla_text=sla_text,
     )
 
 

@@ -12,7 +12,7 @@ handlers recording at once cannot pass them together:
   returned amounts (funds come back either from a freeze or directly; both are part of what reached the target).
 
 Each amount writes a RECOVERY CaseEvent, which the victim sees on the portal's timeline, and e-mails the victim in
-their language through the outbox.
+their language through the outbox (victim_news.tell_funds).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 
@@ -37,7 +36,7 @@ from casework.models import (
     User,
 )
 from casework.models.aggregates import exact_sum
-from casework.services import links, mail, portal
+from casework.services import victim_news
 from casework.services.access import Permission, require
 from casework.services.referrals import checked_text, expected_status, update_referral
 from casework.services.workflow import WorkflowError
@@ -131,14 +130,14 @@ def record_recovery(user: User, referral: Referral, kind: RecoveryKind | str, am
             target=referral.target_name, recorded=_amount(recorded, choice), amount=_amount(raw, choice)))
     status = _STATUS_FOR[kind]
     if referral.status is not status:
-        update_referral(user, referral, status, expected=seen, note=note)
+        update_referral(user, referral, status, expected=seen, note=note, tell_victim=False)  # told below
     row = Recovery(case_id=referral.case_id, referral=referral, kind=kind, chain_id=choice.chain_id,
                    token_address=choice.token_address, symbol=choice.symbol, decimals=choice.decimals,
                    amount_raw=raw, note=note or None, recorded_by_id=user.id)
     db.session.add(row)
     CaseEvent.record(referral.case, user, EventKind.RECOVERY, summary=note, target=referral.target_name,
                      what=kind.value, amount=_amount(raw, choice))
-    _tell_victim(referral.case, kind, _amount(raw, choice))
+    victim_news.tell_funds(referral.case, kind, _amount(raw, choice))
     return row
 
 
@@ -168,29 +167,6 @@ def _rows(referral: Referral) -> list[Recovery]:
 
 def _amount(raw: int, choice: AssetChoice) -> str:
     return f"{format_amount(raw, choice.decimals)} {choice.symbol}"
-
-
-def _tell_victim(case: Case, kind: RecoveryKind, amount: str) -> None:
-    reporter = case.reporter
-    if reporter is None or not reporter.email:
-        return
-    with force_locale(reporter.preferred_language or "en"):
-        if kind is RecoveryKind.FROZEN:
-            subject = _("Your case %(reference)s: funds frozen", reference=case.reference)
-            news = _("%(amount)s of the stolen funds has been frozen where it was traced to. A freeze is not yet a "
-                     "return: your case handler is working on getting the funds back to you.", amount=amount)
-        else:
-            subject = _("Your case %(reference)s: funds returned", reference=case.reference)
-            news = _("%(amount)s of the stolen funds is being returned. Your case handler will tell you where and "
-                     "how it reaches you.", amount=amount)
-        body = _(
-            "News about your case %(reference)s:\n\n%(news)s\n\n"
-            "To read more, open the private link you received when you filed your report, or go to %(url)s and "
-            "enter your case reference and access code.\n\n"
-            "Casework will never ask for your recovery phrase, your private key or any fee, and nobody needs one to "
-            "return your funds.",
-            reference=case.reference, news=news, url=links.public_url(portal.PORTAL_PATH))
-    mail.queue_email(reporter.email, subject, body, case_id=case.id)
 
 
 # Roll-ups

@@ -30,6 +30,7 @@ from casework.models import (
     EventKind,
     Organisation,
     OrganisationKind,
+    RecoveryKind,
     Referral,
     ReferralKind,
     ReferralStatus,
@@ -37,7 +38,7 @@ from casework.models import (
     User,
     utcnow,
 )
-from casework.services import directory, mail, referral_drafts, sla_clocks
+from casework.services import directory, mail, referral_drafts, sla_clocks, victim_news
 from casework.services.access import Permission, require
 from casework.services.workflow import StaleChange, WorkflowError
 from forms.secrets import find_secret, secret_warning
@@ -60,6 +61,8 @@ DRAFTABLE = frozenset({R.PROPOSED, R.DRAFTED})
 SENDABLE = frozenset({R.DRAFTED, R.DECLINED})
 # Referrals still waiting on someone: their due dates count.
 AWAITING = frozenset({R.SENT, R.ACKNOWLEDGED, R.FROZEN})
+# The statuses that are news for the victim (victim_news), with what happened to the funds.
+FUNDS_NEWS = {R.FROZEN: RecoveryKind.FROZEN, R.RETURNED: RecoveryKind.RETURNED}
 NOTE_MAX_CHARS = 2_000
 SUBJECT_MAX_CHARS = 300
 BODY_MAX_CHARS = 20_000
@@ -126,13 +129,14 @@ def _status(value: ReferralStatus | str) -> ReferralStatus:
 
 def update_referral(user: User | None, referral: Referral, status: ReferralStatus | str, *, note: str | None = None,
                     expected: ReferralStatus | str | None = None, values: dict | None = None,
-                    details: dict | None = None) -> CaseEvent:
+                    details: dict | None = None, tell_victim: bool = True) -> CaseEvent:
     """Move referral to `status` (setting `values`, other columns, in the same compare-and-set; `details` go into
     the event, e.g. change="sent" and where, see casework.messages), or raise
     WorkflowError (StaleChange when it changed since `expected`, the status the caller saw; AccessDenied for a role
     that may not). user None: the system (the first-hour work), never a request. A referral that becomes sent
     without a follow-up date in `values` (a status change, not `send_referral`) gets one from its sending. Its SLA
-    clocks follow the change (sla_clocks.on_referral_change). The caller commits."""
+    clocks follow the change (sla_clocks.on_referral_change). Funds frozen or returned are e-mailed to the victim
+    (tell_victim=False: the caller tells them itself, with the amount). The caller commits."""
     if user is not None:
         require(user, Permission.WORK_CASES)
     status = _status(status)
@@ -155,6 +159,8 @@ def update_referral(user: User | None, referral: Referral, status: ReferralStatu
     if status is R.SENT and referral.kind in FREEZE_KINDS:  # the "freeze requests sent" clock is met
         sla_clocks.fulfil(referral.case, SlaMetric.FREEZE_SENT, at=values["sent_at"])
     sla_clocks.on_referral_change(referral, at=values["sent_at"] if status is R.SENT else utcnow())
+    if tell_victim and status in FUNDS_NEWS:
+        victim_news.tell_funds(referral.case, FUNDS_NEWS[status])
     return CaseEvent.record(referral.case, user, EventKind.REFERRAL, summary=note, target=referral.target_name,
                             before=seen, after=status, note=note, **(details or {}))
 

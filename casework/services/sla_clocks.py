@@ -304,7 +304,8 @@ class ClockLine:
     target: str | None = None
 
 
-def _span(length: timedelta) -> str:
+def span(length: timedelta) -> str:
+    """A length of time as the clocks show it, in the reader's language: 2 d 3 h, 4 h 5 min, 6 min."""
     minutes = max(int(length.total_seconds() // 60), 0)
     days, hours, minutes = minutes // (24 * 60), minutes // 60 % 24, minutes % 60
     if days:
@@ -324,8 +325,8 @@ def clock_state(clock: SlaClock, now: datetime) -> tuple[str, str]:
     if clock.due_at is None:
         return "fulfilled", _("fulfilled")
     if clock.due_at <= now:
-        return "overdue", _("overdue by %(time)s", time=_span(now - clock.due_at))
-    return "running", _("due in %(time)s", time=_span(clock.due_at - now))
+        return "overdue", _("overdue by %(time)s", time=span(now - clock.due_at))
+    return "running", _("due in %(time)s", time=span(clock.due_at - now))
 
 
 def clock_lines(case: Case, now: datetime | None = None) -> list[ClockLine]:

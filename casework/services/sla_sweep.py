@@ -40,6 +40,7 @@ from casework.models import (
     SlaEvent,
     SlaEventKind,
     SlaMetric,
+    SlaWarnings,
     User,
     utcnow,
 )
@@ -112,6 +113,8 @@ def _tell(case: Case, clock: SlaClock, level: EscalationLevel, staff: _Staff,
     url = links.public_url(f"/staff/cases/{case.reference}")
     for user in readers:
         alerts.alert(message, case=case, user=user)
+        if level is EscalationLevel.WARNING and user.sla_warnings is SlaWarnings.DIGEST:
+            continue  # the alert at once, the e-mail in their daily digest (casework.services.sla_digest)
         with force_locale(user.preferred_language or "en"):
             subject = _("SLA %(level)s: case %(reference)s", level=level.title, reference=case.reference)
             body = _("%(what)s\n\nOpen the case: %(url)s", what=words(message), url=url)

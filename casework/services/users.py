@@ -1,4 +1,4 @@
-"""Staff accounts: creation, password hashing (argon2id), authentication, who is on duty."""
+"""Staff accounts: creation, password hashing (argon2id), authentication, who is on duty, each one's own settings."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
+from casework import timezones
 from casework.extensions import db
-from casework.models import Role, User, utcnow
+from casework.i18n import LANGUAGES
+from casework.models import Role, SlaWarnings, User, utcnow
 from casework.services.access import Permission, can, require
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,14 @@ MIN_PASSWORD_LENGTH = 12
 
 class UserError(ValueError):
     """A staff account could not be created or changed; the message says why."""
+
+
+class SettingsError(UserError):
+    """A setting was refused: `field` names it (time_zone, language, sla_warnings), the message says why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def load_user(user_id: str) -> User | None:
@@ -96,4 +106,22 @@ def set_on_duty(actor: User, user_id: int, on_duty: bool) -> User:
     if user.on_duty is not on_duty:
         user.on_duty = on_duty
         log.info("Staff member %s set %s duty by %s.", user.id, "on" if on_duty else "off", actor.id)
+    return user
+
+
+def save_settings(user: User, *, time_zone: str, language: str, sla_warnings: str) -> User:
+    """A staff member's own settings: the zone the console shows times in, the language of the console and their
+    e-mails, and SLA warnings one by one or in a daily digest. An empty zone or language means the default (the
+    configured zone; the browser's language). Raises SettingsError naming what is wrong; the caller commits."""
+    zone = time_zone.strip()
+    if zone and not timezones.is_known(zone):
+        raise SettingsError("time_zone", _("“%(zone)s” is not a time zone we know. Choose one from the list, such "
+                                           "as Asia/Shanghai or Europe/Berlin.", zone=zone[:64]))
+    if language and language not in LANGUAGES:
+        raise SettingsError("language", _("Choose one of the languages offered."))
+    try:
+        delivery = SlaWarnings(sla_warnings)
+    except ValueError:
+        raise SettingsError("sla_warnings", _("Choose how you want to hear about SLA warnings.")) from None
+    user.time_zone, user.preferred_language, user.sla_warnings = zone or None, language or None, delivery
     return user

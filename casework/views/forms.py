@@ -2,11 +2,21 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from casework.i18n import LANGUAGES
+from casework.models import SlaWarnings
 
 
 class LoginForm(FlaskForm):
@@ -17,6 +27,18 @@ class LoginForm(FlaskForm):
 class LanguageForm(FlaskForm):
     lang = SelectField(_l("Language"), choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()])
     next = HiddenField()
+
+
+class SettingsForm(FlaskForm):
+    """A staff member's own settings; the values are checked by users.save_settings. The view sets the choices of
+    sla_warnings (SlaWarnings.choices(), in the reader's language)."""
+
+    time_zone = StringField(_l("Time zone"), validators=[Length(max=64)])
+    language = SelectField(_l("Language"), choices=[SelectChoice("", _l("The browser's language")),
+                                                     *(SelectChoice(code, name) for code, name in LANGUAGES.items())],
+                           validate_choice=False)
+    sla_warnings = RadioField(_l("SLA warnings by e-mail"), choices=[], validate_choice=False,
+                              default=SlaWarnings.EMAIL.value)
 
 
 class StatusForm(FlaskForm):

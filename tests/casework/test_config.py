@@ -29,10 +29,18 @@ def test_a_misspelt_variable_is_refused_with_a_suggestion():
     assert "\n" not in message
 
 
-@pytest.mark.parametrize("name, value", [("CASEWORK_MAIL_PORT", "twenty-five"), ("CASEWORK_HTTPS", "maybe")])
+@pytest.mark.parametrize("name, value", [("CASEWORK_MAIL_PORT", "twenty-five"), ("CASEWORK_HTTPS", "maybe"),
+                                         ("CASEWORK_STAFF_TIMEZONE", "Asia/Shangai"),
+                                         ("CASEWORK_STAFF_TIMEZONE", "../../etc/passwd"),
+                                         ("CASEWORK_SLA_DIGEST_HOUR", "24")])
 def test_a_value_of_the_wrong_shape_is_refused(name, value):
     with pytest.raises(ConfigError, match=name):
         read_environment({name: value})
+
+
+def test_the_staff_time_zone_and_the_digest_hour_are_read():
+    assert read_environment({"CASEWORK_STAFF_TIMEZONE": " Europe/Berlin ", "CASEWORK_SLA_DIGEST_HOUR": "7"}) == {
+        "STAFF_TIMEZONE": "Europe/Berlin", "SLA_DIGEST_HOUR": 7}
 
 
 def test_the_test_and_bench_database_variables_are_known_but_not_app_settings():

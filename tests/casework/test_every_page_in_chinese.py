@@ -264,6 +264,7 @@ def test_every_page_is_in_chinese(app, client, seeded):
     visit("directory.new", "/staff/admin/organisations/new")
     visit("directory.edit", "/staff/admin/organisations/binance/edit")
     visit("tokens.own", "/staff/tokens")
+    visit("auth.settings", "/staff/settings")
     visit("tokens.admin_list", "/staff/admin/tokens")
     _open(client, "/no-such-page", pages)
 

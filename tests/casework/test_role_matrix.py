@@ -123,6 +123,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("auth.login", "POST"): Rule(Level.PUBLIC, fixed("/staff/login"),
                                  lambda w: {"email": "nobody@example.org", "password": "wrong"}),
     ("auth.logout", "POST"): Rule(Level.STAFF, fixed("/staff/logout"), lands=frozenset({"staff sign-in"})),
+    ("auth.settings", "GET"): Rule(Level.STAFF, fixed("/staff/settings")),
+    ("auth.save_settings", "POST"): Rule(Level.STAFF, fixed("/staff/settings"), lambda w: {
+        "time_zone": "Europe/Berlin", "language": "", "sla_warnings": "digest"}),
     # The victim's portal.
     ("track.start", "GET"): Rule(Level.PUBLIC, fixed("/track")),
     ("track.start", "POST"): Rule(Level.PUBLIC, fixed("/track"), lambda w: {"reference": w.reference,

@@ -9,7 +9,7 @@ from scheduler.jobs import build_scheduler, in_app_context
 def test_the_scheduler_registers_the_outbox_evidence_sla_and_draft_jobs(app):
     scheduler = build_scheduler(app)
     assert {job.id for job in scheduler.get_jobs()} == {"send_outbox", "run_evidence_jobs", "sla_sweep",
-                                                        "expire_drafts"}
+                                                        "sla_digest", "expire_drafts"}
 
 
 def test_the_draft_expiry_job_removes_only_expired_drafts_and_their_files(app):
