@@ -94,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
         console,
         dashboard,
         directory,
+        documents,
         evidence,
         labels,
         public,
@@ -104,7 +105,7 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     for module in (public, auth, console, admin, directory, evidence, labels, track, report, dashboard, tokens,
-                   referrals, alerts):
+                   referrals, alerts, documents):
         app.register_blueprint(module.bp)
 
     from casework import api

@@ -63,7 +63,8 @@ def dossier(**overrides) -> EvidenceDossier:
         transactions=tuple(_tx(n) for n in range(1, 4)),
         graphs=(GraphFigure("Ethereum", '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect '
                             'width="10" height="10"/></svg>',
-                            (EdgeRow(1, "0x" + "22" * 20, "0x" + "33" * 20, "1,000.5 USDT", "0x" + "cd" * 32, WHEN),)),),
+                            (EdgeRow(1, "0x" + "22" * 20, "0x" + "33" * 20, "1,000.5 USDT", "0x" + "cd" * 32,
+                                     WHEN),)),),
         labelled=(LabelledAddress("0x" + "33" * 20, "Ethereum", "exchange deposit address", "Deposit: Harbour",
                                   "Inferred from behaviour."),),
         referrals=(ReferralRow("Exchange freeze request", "Harbour Exchange", "Sent", "1,000.5 USDT",
@@ -87,7 +88,8 @@ def test_every_section_is_in_the_dossier(english_pdf):
     text = pdf_text(english_pdf).replace("\n", " ")
     for title in ("Evidence dossier", "Summary of the incident", "The victim's statement", "Chronology",
                   "Losses reported, per asset", "Transaction evidence", "Where the funds went",
-                  "Addresses, labels and attributions", "Inferences, not on-chain facts", "Referrals and their outcomes",
+                  "Addresses, labels and attributions", "Inferences, not on-chain facts",
+                  "Referrals and their outcomes",
                   "Exhibits", "Chain of custody", "Final chain hash", "Verification code", "ABCDE-FGHIJ",
                   "A document cannot print its own hash", "I signed an approval on a fake airdrop site."):
         assert title in text, title

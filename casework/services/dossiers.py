@@ -1,0 +1,561 @@
+"""Dossiers: assembling a case's evidence dossier (a reports.dossier.EvidenceDossier of plain, translated values),
+rendering it, and keeping the record of every document we issued so that /verify can answer for it.
+
+Who may render and download: legal staff, supervisors, administrators, and the handler assigned to the case. Each
+issue is a `Document` row (SHA-256 of the PDF, a random verification code printed inside it) and a DOCUMENT_ISSUED
+event; each later download of the stored PDF is a DOCUMENT_DOWNLOADED event. The PDF itself is kept under
+UPLOAD_DIR/documents by its hash, apart from the victims' uploads (whose unused files are purged).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import zoneinfo
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+from flask_babel import force_locale, get_translations, ngettext
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.exceptions import NotFound
+
+from casework.extensions import db
+from casework.i18n import LANGUAGES
+from casework.models import (
+    ANY_CHAIN,
+    AddressLabel,
+    AddressRole,
+    Case,
+    CaseEvent,
+    Document,
+    DocumentAudience,
+    EventKind,
+    EvidenceRecord,
+    FlowEdge,
+    Referral,
+    Role,
+    TraceRun,
+    Transfer,
+    TransferKind,
+    User,
+    utcnow,
+)
+from casework.models.documents import VERIFICATION_CODE_LENGTH
+from casework.services import cases as case_service
+from casework.services import chains, labels, uploads
+from casework.services import evidence as evidence_service
+from casework.services.access import AccessDenied, Permission, can
+from casework.services.case_page import UNLIMITED_ALLOWANCE, graph_words
+from casework.web import format_amount
+from evidence.graph_svg import render_flow_svg
+from evidence.trace import FlowGraph
+from reports.dossier import (
+    GENESIS_CHAIN_HASH,
+    ChronologyEntry,
+    CustodyRow,
+    EdgeRow,
+    EvidenceDossier,
+    Fact,
+    GraphFigure,
+    LabelledAddress,
+    Moment,
+    RawRecord,
+    ReferralRow,
+    TransactionRow,
+)
+from reports.victim import FileLine, LossLine
+
+# The audiences this service renders today (the others of DocumentAudience have no template yet).
+RENDERABLE = (DocumentAudience.EVIDENCE,)
+# Roles that may render and download any case's documents; a handler may for the cases assigned to them.
+DOSSIER_ROLES = (Role.LEGAL, Role.SUPERVISOR)
+CLI_LABEL = "cli"
+_CODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # RFC 4648 base32: no 0/1/8/9, so no O/0 or I/1 confusion
+
+
+class DossierError(Exception):
+    """A document cannot be rendered or found as asked; the message is meant for the person asking."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A document just issued: its record and its bytes."""
+
+    document: Document
+    pdf: bytes
+
+
+@dataclass(frozen=True)
+class IssuedFacts:
+    """What /verify may say about a document: that we issued it, for which case and audience, and when."""
+
+    reference: str
+    audience: str
+    language: str
+    issued_at: datetime
+
+
+def may_render(user: User | None, case: Case) -> bool:
+    """Whether user may render and download the case's documents."""
+    if not can(user, Permission.DOWNLOAD_DOSSIERS):
+        return False
+    return user.has_role(*DOSSIER_ROLES) or case.assigned_handler_id == user.id
+
+
+def _require(user: User, case: Case) -> None:
+    if not may_render(user, case):
+        raise AccessDenied(_("Only legal staff, supervisors and the case's assigned handler may issue or download "
+                             "its documents."))
+
+
+def new_code() -> str:
+    """A verification code: 10 characters of base32 from the system's random source (50 bits), not derived from
+    anything in the document."""
+    return base64.b32encode(secrets.token_bytes(7)).decode("ascii")[:VERIFICATION_CODE_LENGTH]
+
+
+def normalise_code(text: str) -> str:
+    """A code as typed (any case, spaces or dashes) in the stored form."""
+    return "".join(ch for ch in text.upper() if ch not in " -\t")
+
+
+def display_code(code: str) -> str:
+    """A code in two groups of five, as printed: ABCDE-FGHIJ."""
+    return f"{code[:5]}-{code[5:]}"
+
+
+def verify_url(code: str) -> str:
+    """The public verification page with the code filled in."""
+    return f"{current_app.config['PUBLIC_URL']}/verify?code={display_code(code)}"
+
+
+class _Clock:
+    """Moments in UTC and in the victim's zone, both written out."""
+
+    def __init__(self, zone_name: str | None) -> None:
+        try:
+            self.zone, self.name = (zoneinfo.ZoneInfo(zone_name), zone_name) if zone_name else (UTC, "UTC")
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            self.zone, self.name = UTC, "UTC"
+
+    def __call__(self, moment: datetime) -> Moment:
+        local = moment.astimezone(self.zone)
+        offset = local.strftime("%z")
+        return Moment(utc=f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC",
+                      local=f"{local:%Y-%m-%d %H:%M:%S} {self.name} (UTC{offset[:3]}:{offset[3:]})")
+
+    def text(self, moment: datetime | None) -> str:
+        if moment is None:
+            return "—"
+        when = self(moment)
+        return f"{when.utc} / {when.local}"
+
+
+def _amount(raw: int, decimals: int | None, symbol: str | None) -> str:
+    number = format_amount(raw, decimals) if decimals is not None else str(raw)
+    return f"{number} {symbol}".strip() if symbol else number
+
+
+def _chain(chain_id: int):
+    return chains.registry().get(chain_id) if chain_id in chains.registry() else None
+
+
+def _facts(case: Case, clock: _Clock) -> tuple[Fact, ...]:
+    reporter = case.reporter
+    facts = [
+        Fact(_("Incident"), case.incident_type.title),
+        Fact(_("Case status"), case.status.title + (f" ({case.resolution.title})" if case.resolution else "")),
+        Fact(_("When it happened"), clock.text(case.incident_at)),
+        Fact(_("When the victim noticed"), clock.text(case.discovered_at)),
+        Fact(_("Reported to us"), clock.text(case.submitted_at)),
+        Fact(_("Chains"), ", ".join(chains.chain_name(chain_id) for chain_id in case.chain_ids) or "—"),
+        Fact(_("Wallet app"), case.wallet_app or "—"),
+        Fact(_("First contact"), case.first_contact or "—"),
+    ]
+    if reporter is not None and reporter.consent_law_enforcement:
+        facts += [Fact(_("Victim"), reporter.name), Fact(_("Jurisdiction"), reporter.jurisdiction or "—")]
+    else:
+        facts.append(Fact(_("Victim"), _("Withheld: the victim has not agreed to share their personal data with "
+                                         "law enforcement.")))
+    return tuple(facts)
+
+
+def _summary(case: Case, records: int, movements: int, exchanges: list[str]) -> str:
+    losses = ", ".join(f"{format_amount(loss.amount_raw, loss.decimals)} {loss.asset_symbol}" for loss in case.losses)
+    parts = [_("The victim reports a loss of %(losses)s (%(incident)s).", losses=losses or "—",
+               incident=case.incident_type.title),
+             _("We captured %(records)s and decoded %(movements)s from them.",
+               records=ngettext("%(num)d raw on-chain record", "%(num)d raw on-chain records", records),
+               movements=ngettext("%(num)d value movement", "%(num)d value movements", movements))]
+    if exchanges:
+        parts.append(_("Tracing reached: %(exchanges)s.", exchanges=", ".join(exchanges)))
+    return " ".join(parts)
+
+
+def _transfer_amount(transfer: Transfer) -> str:
+    """A movement's amount with its token's symbol (the chain's coin for native movements)."""
+    chain = _chain(transfer.chain_id)
+    symbol = transfer.symbol or (chain.native_symbol if chain and not transfer.token_address else None)
+    if transfer.kind is TransferKind.APPROVAL and transfer.amount_raw == UNLIMITED_ALLOWANCE:
+        return f"{_('unlimited')} {symbol or ''}".strip()
+    return _amount(transfer.amount_raw, transfer.decimals, symbol)
+
+
+def _transactions(transfers: list[Transfer], clock: _Clock, record_hashes: dict[int, str]) -> list[TransactionRow]:
+    rows = []
+    for t in transfers:
+        chain = _chain(t.chain_id)
+        rows.append(TransactionRow(
+            chain=chains.chain_name(t.chain_id), tx_hash=t.tx_hash, block=t.block_number, when=clock(t.block_time),
+            from_address=t.from_address, to_address=t.to_address,
+            token=t.symbol or (chain.native_symbol if chain and not t.token_address else "?"),
+            token_contract=t.token_address or "", amount=_transfer_amount(t), kind=t.kind.title,
+            failed=t.tx_status == 0,
+            explorer_url=(chain.explorer_tx(t.tx_hash) if chain else None) or "",
+            record_sha256=record_hashes.get(t.evidence_record_id, ""),
+        ))
+    return rows
+
+
+def _latest_runs(case: Case) -> list[TraceRun]:
+    runs = db.session.scalars(select(TraceRun).where(TraceRun.case_id == case.id).order_by(TraceRun.id.desc()))
+    latest: dict[int, TraceRun] = {}
+    for run in runs:
+        latest.setdefault(run.chain_id, run)
+    return [latest[chain_id] for chain_id in sorted(latest)]
+
+
+def _edges(run: TraceRun) -> list[FlowEdge]:
+    return list(db.session.scalars(select(FlowEdge).where(FlowEdge.trace_run_id == run.id)
+                                   .order_by(FlowEdge.hop, FlowEdge.block_number, FlowEdge.log_index)))
+
+
+def _graph(case: Case, clock: _Clock, run: TraceRun, edges: list[FlowEdge]) -> GraphFigure:
+    """A trace's drawing (no links: a PDF has no case page to point at) and its hops as a table."""
+    title = f"{case.reference} · {chains.chain_name(run.chain_id)}"
+    return GraphFigure(
+        chain=chains.chain_name(run.chain_id),
+        svg=render_flow_svg(FlowGraph.from_dict(run.graph), title=title, words=graph_words()),
+        edges=tuple(EdgeRow(e.hop, e.from_address, e.to_address, _amount(e.amount_raw, e.decimals, e.symbol),
+                            e.tx_hash, clock(e.block_time)) for e in edges),
+    )
+
+
+def _node_basis(node: dict, confidence: dict[tuple[str, str], int]) -> str:
+    reasons = []
+    if node.get("role") == "exchange_deposit" and node.get("exchange"):
+        reasons.append(_("Inferred from behaviour: everything it sent went to hot wallets labelled %(exchange)s, as "
+                         "an exchange deposit address does.", exchange=node["exchange"]))
+    if node.get("label"):
+        source = node.get("label_source") or _("unknown source")
+        pct = confidence.get((node["address"].lower(), source))
+        reasons.append(_("Label from %(source)s (confidence %(pct)s%%).", source=source, pct=pct)
+                       if pct is not None else _("Label from %(source)s.", source=source))
+    return " ".join(reasons)
+
+
+def _confidences(chain_id: int, addresses: list[str]) -> dict[tuple[str, str], int]:
+    """How sure each label source is about each address, in percent."""
+    rows = db.session.execute(select(AddressLabel.address, AddressLabel.source, AddressLabel.confidence_pct).where(
+        AddressLabel.chain_id.in_((chain_id, ANY_CHAIN)), AddressLabel.address.in_([a.lower() for a in addresses])))
+    return {(address, source): pct for address, source, pct in rows}
+
+
+def _labelled(case: Case, runs: list[TraceRun]) -> list[LabelledAddress]:
+    words = graph_words()
+    rows: list[LabelledAddress] = []
+    attacker_reasons = {
+        str(e.data.get("address", "")).lower(): str(e.data.get("reason", ""))
+        for e in case.events if e.action is EventKind.ATTACKER_ADDED and e.data
+    }
+    for address in case.addresses:
+        if address.role is not AddressRole.ATTACKER:
+            continue
+        reason = attacker_reasons.get(address.address.lower())
+        basis = (_("Marked by a handler: %(reason)s", reason=reason) if reason
+                 else _("Named by the victim, or the recipient of a transfer a handler confirmed as the theft."))
+        rows.append(LabelledAddress(address.address, chains.chain_name(address.chain_id), address.role.title,
+                                    address.label or "", basis))
+    for run in runs:
+        nodes = [n for n in run.graph.get("nodes") or [] if n.get("label") or n.get("exchange")]
+        confidence = _confidences(run.chain_id, [n["address"] for n in nodes])
+        for node in nodes:
+            label = node.get("label") or words.deposit(node["exchange"])
+            if node.get("category"):
+                label = f"{label} ({labels.category_title(node['category'])})"
+            rows.append(LabelledAddress(node["address"], chains.chain_name(run.chain_id),
+                                        str(words.roles.get(node.get("role"), node.get("role") or "")), label,
+                                        _node_basis(node, confidence)))
+    return rows
+
+
+def _referrals(case: Case, clock: _Clock) -> list[ReferralRow]:
+    rows = []
+    for referral in db.session.scalars(select(Referral).where(Referral.case_id == case.id).order_by(Referral.id)):
+        outcome = "; ".join(
+            f"{r.kind.title}: {_amount(r.amount_raw, r.decimals, r.symbol)} ({clock(r.recorded_at).utc})"
+            for r in referral.recoveries
+        )
+        rows.append(ReferralRow(
+            kind=referral.kind.title, target=referral.target_name, status=referral.status.title,
+            amount=_amount(referral.amount_raw, referral.decimals, referral.symbol)
+            if referral.amount_raw is not None else "—",
+            sent_at=clock(referral.sent_at).utc if referral.sent_at else "—", outcome=outcome or "—",
+        ))
+    return rows
+
+
+def _chronology(case: Case, clock: _Clock, transfers: list[Transfer], edges: list[FlowEdge]) -> list[ChronologyEntry]:
+    """What the victim reported, what the chain shows and what we did, merged in time order."""
+    reported, on_chain, ours = _("Reported by the victim"), _("On-chain"), _("Casework")
+    entries: list[tuple[datetime, int, ChronologyEntry]] = []
+
+    def add(moment: datetime | None, source: str, title: str, detail: str = "") -> None:
+        if moment is not None:
+            entries.append((moment, len(entries), ChronologyEntry(clock(moment), source, title, detail)))
+
+    add(case.incident_at, reported, _("The incident began, as the victim dates it."))
+    add(case.discovered_at, reported, _("The victim noticed the loss."))
+    add(case.submitted_at, ours, _("The victim's report was filed."))
+    seen = set()
+    for transfer in transfers:
+        seen.add((transfer.tx_hash, transfer.log_index))
+        add(transfer.block_time, on_chain, _("%(kind)s: %(amount)s", kind=transfer.kind.title,
+                                             amount=_transfer_amount(transfer)), transfer.tx_hash)
+    for edge in edges:
+        if (edge.tx_hash, edge.log_index) not in seen:
+            seen.add((edge.tx_hash, edge.log_index))
+            add(edge.block_time, on_chain, _("Hop %(hop)s: %(amount)s moved on", hop=edge.hop,
+                                             amount=_amount(edge.amount_raw, edge.decimals, edge.symbol)),
+                edge.tx_hash)
+    for referral in case.referrals:
+        add(referral.sent_at, ours, _("Request sent to %(target)s.", target=referral.target_name))
+        for recovery in referral.recoveries:
+            add(recovery.recorded_at, ours, _("%(target)s: %(kind)s %(amount)s.", target=referral.target_name,
+                                              kind=recovery.kind.title,
+                                              amount=_amount(recovery.amount_raw, recovery.decimals, recovery.symbol)))
+    return [entry for _moment, _order, entry in sorted(entries, key=lambda item: item[:2])]
+
+
+def build_evidence_dossier(case: Case, *, code: str, prepared_by: str, now: datetime | None = None
+                           ) -> EvidenceDossier:
+    """The evidence dossier of a case in the current locale (the caller checked access)."""
+    clock = _Clock(case.victim_timezone)
+    records = evidence_service.case_records(case)
+    record_hashes = {r.id: r.sha256 for r in records}
+    runs = _latest_runs(case)
+    transfers = evidence_service.transfers_for(case)
+    edges = {run.id: _edges(run) for run in runs}
+    transactions = _transactions(transfers, clock, record_hashes)
+    exchanges = sorted({n["exchange"] for run in runs for n in run.graph.get("nodes") or [] if n.get("exchange")})
+    users = {u.id: u.display_name for u in db.session.scalars(
+        select(User).where(User.id.in_({r.captured_by_id for r in records if r.captured_by_id})))}
+    return EvidenceDossier(
+        reference=case.reference,
+        language="zh-Hans" if _in_chinese() else "en",
+        document_type=DocumentAudience.EVIDENCE.title,
+        issued_at=clock(now or utcnow()),
+        prepared_by=prepared_by,
+        verification_code=display_code(code),
+        verify_url=verify_url(code),
+        time_zone=clock.name,
+        facts=_facts(case, clock),
+        summary=_summary(case, len(records), len(transactions), exchanges),
+        statement=case.summary or "",
+        chronology=tuple(_chronology(case, clock, transfers, [e for run in runs for e in edges[run.id]])),
+        losses=tuple(
+            LossLine(format_amount(loss.amount_raw, loss.decimals), loss.asset_symbol, chains.chain_name(loss.chain_id),
+                     loss.token_address,
+                     f"{format_amount(loss.fiat_value_cents, 2)} {loss.fiat_currency}"
+                     if loss.fiat_value_cents is not None and loss.fiat_currency else None)
+            for loss in case.losses
+        ),
+        transactions=tuple(transactions),
+        graphs=tuple(_graph(case, clock, run, edges[run.id]) for run in runs),
+        labelled=tuple(_labelled(case, runs)),
+        referrals=tuple(_referrals(case, clock)),
+        exhibits=tuple(
+            FileLine(uploads.display_name(f.original_name), _("%(kb)s KB", kb=format_amount(-(-f.size // 1024), 0)),
+                     f.sha256, clock(f.uploaded_at).utc)
+            for f in uploads.files_of_case(case)
+        ),
+        custody=tuple(_custody_row(r, users) for r in records),
+        final_chain_hash=records[-1].chain_hash if records else GENESIS_CHAIN_HASH,
+        records=tuple(
+            RawRecord(r.sequence, r.kind.value, r.chain_id, r.canonical_version, r.canonical_json, r.sha256,
+                      r.chain_hash, r.captured_at.astimezone(UTC).isoformat(), r.source_host or "")
+            for r in records
+        ),
+    )
+
+
+def _custody_row(record: EvidenceRecord, users: dict[int, str]) -> CustodyRow:
+    captured_by = users.get(record.captured_by_id) if record.captured_by_id else None
+    return CustodyRow(
+        sequence=record.sequence, kind=record.kind.value,
+        source=" · ".join(part for part in (record.source_host, record.source_method) if part) or "—",
+        captured_at=f"{record.captured_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC",
+        captured_by=captured_by or _("Casework (automatic)"),
+        confirmations=str(record.confirmations) if record.confirmations is not None else "—",
+        sha256=record.sha256, chain_hash=record.chain_hash,
+    )
+
+
+def _in_chinese() -> bool:
+    from flask_babel import get_locale
+
+    return str(get_locale()).startswith("zh")
+
+
+def _documents_dir() -> Path:
+    return uploads.upload_dir() / "documents"
+
+
+def document_path(sha256: str) -> Path:
+    """Where an issued PDF is kept."""
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise ValueError("not a SHA-256 hex digest")
+    return _documents_dir() / sha256[:2] / f"{sha256}.pdf"
+
+
+def _unused_code() -> str:
+    while True:
+        code = new_code()
+        if db.session.scalar(select(Document.id).where(Document.code == code)) is None:
+            return code
+
+
+def issue(case: Case, audience: DocumentAudience, *, language: str, actor: User | None,
+          actor_label: str = CLI_LABEL, referral: Referral | None = None, now: datetime | None = None) -> Issued:
+    """Render, keep and record a document of case for audience in language; the caller commits.
+
+    A staff actor must be allowed (may_render); actor None is the command line (actor_label says so)."""
+    if actor is not None:
+        _require(actor, case)
+    if audience not in RENDERABLE:
+        raise DossierError(_("%(audience)s documents cannot be rendered yet.", audience=audience.title))
+    if language not in LANGUAGES:
+        raise DossierError(_("Documents are written in English or Simplified Chinese."))
+    from reports.dossier import render_evidence_dossier  # loads WeasyPrint on first use, not at app start-up
+    from reports.render import MissingFont
+
+    now = now or utcnow()
+    code = _unused_code()
+    with force_locale(language):
+        prepared_by = (_("%(name)s, %(role)s, for Casework", name=actor.display_name, role=actor.role.title)
+                       if actor is not None else _("Casework (issued from the command line)"))
+        dossier = build_evidence_dossier(case, code=code, prepared_by=prepared_by, now=now)
+        try:
+            pdf = render_evidence_dossier(dossier, translations=get_translations())
+        except MissingFont as missing:
+            raise DossierError(str(missing)) from None
+    sha256 = hashlib.sha256(pdf).hexdigest()
+    uploads.write_file(document_path(sha256), pdf)
+    document = Document(case_id=case.id, audience=audience, language=language, sha256=sha256, code=code,
+                        size=len(pdf), rendered_by_id=actor.id if actor else None,
+                        rendered_by_label="staff" if actor else actor_label, rendered_at=now,
+                        referral_id=referral.id if referral else None)
+    db.session.add(document)
+    CaseEvent.record(case, actor, EventKind.DOCUMENT_ISSUED, actor_label=None if actor else actor_label,
+                     audience=audience, language=language, code=display_code(code), sha256=sha256, size=len(pdf))
+    return Issued(document, pdf)
+
+
+def documents_of(case: Case) -> list[Document]:
+    """The documents issued for a case, newest first."""
+    return list(db.session.scalars(select(Document).where(Document.case_id == case.id)
+                                   .order_by(Document.rendered_at.desc(), Document.id.desc())))
+
+
+def issue_for(user: User, reference: str, audience: DocumentAudience, language: str) -> Issued:
+    """Issue a document of the case `reference` as a signed-in staff member (AccessDenied, NotFound as usual)."""
+    case = case_service.get_for(user, reference)
+    return issue(case, audience, language=language, actor=user)
+
+
+def download(user: User, reference: str, document_id: int) -> tuple[Document, bytes]:
+    """An issued document's stored bytes, for a user who may have them; the download is logged (the caller
+    commits). NotFound for another case's document."""
+    case = case_service.get_for(user, reference)
+    _require(user, case)
+    document = db.session.scalar(select(Document).where(Document.id == document_id, Document.case_id == case.id))
+    if document is None:
+        raise NotFound(_("This case has no such document."))
+    pdf = document_path(document.sha256).read_bytes()
+    CaseEvent.record(case, user, EventKind.DOCUMENT_DOWNLOADED, audience=document.audience,
+                     code=display_code(document.code), document_id=document.id)
+    return document, pdf
+
+
+def sha256_of(stream: BinaryIO, *, limit: int, chunk: int = 64 * 1024) -> str | None:
+    """The SHA-256 of a stream read in chunks, or None when it is longer than limit bytes."""
+    digest, read = hashlib.sha256(), 0
+    while block := stream.read(chunk):
+        read += len(block)
+        if read > limit:
+            return None
+        digest.update(block)
+    return digest.hexdigest()
+
+
+def lookup(*, sha256: str | None = None, code: str | None = None) -> IssuedFacts | None:
+    """What we may say about a document we issued, found by its SHA-256 or its verification code; None when we did
+    not issue it. Nothing of the case's content."""
+    query = select(Document)
+    if sha256 is not None:
+        query = query.where(Document.sha256 == sha256.lower())
+    elif code is not None:
+        query = query.where(Document.code == normalise_code(code))
+    else:
+        return None
+    document = db.session.scalar(query)
+    if document is None:
+        return None
+    return IssuedFacts(reference=document.case.reference, audience=document.audience.title,
+                       language=str(LANGUAGES.get(document.language, document.language)),
+                       issued_at=document.rendered_at)
+
+
+@dataclass(frozen=True)
+class DocumentLine:
+    id: int
+    audience: str
+    language: str
+    rendered_by: str
+    rendered_at: datetime
+    sha256: str
+    code: str
+
+
+@dataclass(frozen=True)
+class DocumentsPanel:
+    """The "Documents" section of the staff case page: what was issued, and whether the reader may issue more."""
+
+    may_render: bool
+    lines: list[DocumentLine]
+    languages: list[tuple[str, str]]
+
+
+def panel(user: User, case: Case) -> DocumentsPanel:
+    """The case page's Documents section for user (who may see the case)."""
+    by_label = {CLI_LABEL: _("Command line")}
+    return DocumentsPanel(
+        may_render=may_render(user, case),
+        lines=[
+            DocumentLine(d.id, d.audience.title, str(LANGUAGES.get(d.language, d.language)),
+                         d.rendered_by.display_name if d.rendered_by else str(by_label.get(d.rendered_by_label,
+                                                                                           d.rendered_by_label)),
+                         d.rendered_at, d.sha256, display_code(d.code))
+            for d in documents_of(case)
+        ],
+        languages=list(LANGUAGES.items()),
+    )
