@@ -4,8 +4,9 @@ Every field is plain, already-translated text (casework.services.dossiers builds
 template escapes all of it. The one exception is `GraphFigure.svg`, the fund-flow drawing, which evidence.graph_svg
 writes with every text XML-escaped and no link, image or script.
 
-Two files travel inside the PDF so that a recipient can check it without our system: the raw evidence records
-(each record's canonical JSON exactly as hashed, its SHA-256 and chain hash) as JSON, and the exhibits list as CSV.
+Files travel inside the PDF so that a recipient can check it without our system: the raw evidence records (each
+record's canonical JSON exactly as hashed, its SHA-256 and chain hash) as JSON, the exhibits list as CSV, and the
+transfers table as CSV and XLSX (reports.spreadsheet) for compliance desks.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ import io
 import json
 from dataclasses import dataclass
 
+from reports.spreadsheet import TransferSheet, inert, transfers_csv, transfers_xlsx
 from reports.victim import FileLine, LossLine
 
 TEMPLATE = "evidence_dossier.html"
 RECORDS_FILE = "evidence-records.json"
 EXHIBITS_FILE = "exhibits.csv"
+TRANSFERS_CSV = "transfers.csv"
+TRANSFERS_XLSX = "transfers.xlsx"
 GENESIS_CHAIN_HASH = "0" * 64
 CHAIN_RULES = (
     "sha256 = lowercase hex SHA-256 of the UTF-8 bytes of canonical_json (RFC 8785 for canonical_version 2; "
@@ -162,6 +166,7 @@ class EvidenceDossier:
     custody: tuple[CustodyRow, ...] = ()
     final_chain_hash: str = GENESIS_CHAIN_HASH
     records: tuple[RawRecord, ...] = ()
+    transfers_sheet: TransferSheet = TransferSheet(headers=())
 
 
 def records_json(dossier: EvidenceDossier) -> bytes:
@@ -188,22 +193,20 @@ def exhibits_csv(dossier: EvidenceDossier) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["name", "size", "sha256", "added_at"])
     for exhibit in dossier.exhibits:
-        writer.writerow([_cell(exhibit.name), exhibit.size, exhibit.sha256, exhibit.added_at])
+        writer.writerow([inert(exhibit.name), exhibit.size, exhibit.sha256, exhibit.added_at])
     return out.getvalue().encode("utf-8-sig")  # the byte-order mark makes spreadsheet programs read UTF-8
 
 
-def _cell(text: str) -> str:
-    """A victim's text made inert for spreadsheets (a leading =, +, - or @ would be read as a formula)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def render_evidence_dossier(dossier: EvidenceDossier, *, translations=None) -> bytes:
-    """The dossier as PDF/A-3b bytes, with the records (JSON) and exhibits (CSV) attached."""
+    """The dossier as PDF/A-3b bytes, with the records (JSON), exhibits (CSV) and transfers (CSV, XLSX) attached."""
     from reports.render import PDF_A, PdfAttachment, render_pdf  # loads WeasyPrint on first use
 
     attachments = (
         PdfAttachment(RECORDS_FILE, records_json(dossier),
                       "Raw evidence records: canonical JSON, SHA-256 and chain hash of each"),
         PdfAttachment(EXHIBITS_FILE, exhibits_csv(dossier), "Exhibits: file name, size and SHA-256"),
+        PdfAttachment(TRANSFERS_CSV, transfers_csv(dossier.transfers_sheet),
+                      "Transfers: chain, token, hash, block, time, from, to, amount, explorer link, labels"),
+        PdfAttachment(TRANSFERS_XLSX, transfers_xlsx(dossier.transfers_sheet), "Transfers, as an XLSX workbook"),
     )
     return render_pdf(TEMPLATE, dossier, translations=translations, attachments=attachments, pdf_variant=PDF_A)

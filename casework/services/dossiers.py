@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import secrets
 import zoneinfo
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from typing import BinaryIO
 from flask import current_app
 from flask_babel import force_locale, get_translations, ngettext
 from flask_babel import gettext as _
+from pypdf import PdfReader
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
@@ -52,10 +54,13 @@ from casework.services import evidence as evidence_service
 from casework.services.access import AccessDenied, Permission, can
 from casework.services.case_page import UNLIMITED_ALLOWANCE, graph_words
 from casework.web import format_amount
+from evidence.amounts import amount_text
 from evidence.graph_svg import render_flow_svg
 from evidence.trace import FlowGraph
 from reports.dossier import (
     GENESIS_CHAIN_HASH,
+    TRANSFERS_CSV,
+    TRANSFERS_XLSX,
     ChronologyEntry,
     CustodyRow,
     EdgeRow,
@@ -68,6 +73,7 @@ from reports.dossier import (
     ReferralRow,
     TransactionRow,
 )
+from reports.spreadsheet import SheetRow, TransferSheet
 from reports.victim import FileLine, LossLine
 
 # The audiences this service renders today (the others of DocumentAudience have no template yet).
@@ -270,6 +276,61 @@ def _confidences(chain_id: int, addresses: list[str]) -> dict[tuple[str, str], i
     return {(address, source): pct for address, source, pct in rows}
 
 
+def _sheet_headers() -> tuple[str, ...]:
+    return (_("Chain"), _("Token contract"), _("Transaction hash"), _("Block"), _("Time (UTC)"), _("From"), _("To"),
+            _("Amount"), _("Token"), _("Explorer link"), _("Sender's label"), _("Source of the sender's label"),
+            _("Recipient's label"), _("Source of the recipient's label"))
+
+
+def _address_labels(case: Case, runs: list[TraceRun]) -> dict[tuple[int, str], tuple[str, str]]:
+    """(chain, lowercase address) -> (label, its source): the case's own roles, then what the traces said, then
+    the label book (the most confident source), each overriding the one before."""
+    known: dict[tuple[int, str], tuple[str, str]] = {
+        (a.chain_id, a.address.lower()): (a.label or a.role.title, _("This case's addresses")) for a in case.addresses
+    }
+    words = graph_words()
+    for run in runs:
+        for node in run.graph.get("nodes") or []:
+            if node.get("label"):
+                known[(run.chain_id, node["address"].lower())] = (node["label"], node.get("label_source") or "")
+            elif node.get("exchange"):
+                known[(run.chain_id, node["address"].lower())] = (words.deposit(node["exchange"]),
+                                                                  _("Casework trace (inferred)"))
+    addresses = {address for _chain_id, address in known}
+    rows = db.session.scalars(select(AddressLabel).where(AddressLabel.address.in_(addresses))
+                              .order_by(AddressLabel.confidence_pct))
+    for label in rows:  # the most confident last, so it stays
+        for chain_id, address in list(known):
+            if address == label.address and label.chain_id in (chain_id, ANY_CHAIN):
+                known[(chain_id, address)] = (label.name, label.source)
+    return known
+
+
+def _sheet(transfers: list[Transfer], edges: list[FlowEdge], labels_of: dict[tuple[int, str], tuple[str, str]]
+           ) -> TransferSheet:
+    """Every movement the dossier lists (decoded transfers, then traced hops not among them) as spreadsheet rows."""
+    rows, seen = [], set()
+    for movement in [*transfers, *edges]:
+        key = (movement.chain_id, movement.tx_hash, movement.log_index)
+        if key in seen:
+            continue
+        seen.add(key)
+        chain = _chain(movement.chain_id)
+        symbol = movement.symbol or (chain.native_symbol if chain and not movement.token_address else "")
+        sender = labels_of.get((movement.chain_id, movement.from_address.lower()), ("", ""))
+        recipient = labels_of.get((movement.chain_id, movement.to_address.lower()), ("", ""))
+        rows.append(SheetRow(
+            chain=chains.chain_name(movement.chain_id), token_contract=movement.token_address or "",
+            tx_hash=movement.tx_hash, block=movement.block_number or 0,
+            utc_time=f"{movement.block_time.astimezone(UTC):%Y-%m-%d %H:%M:%S}",
+            from_address=movement.from_address, to_address=movement.to_address,
+            amount=amount_text(movement.amount_raw, movement.decimals) or str(movement.amount_raw), symbol=symbol or "",
+            explorer_url=(chain.explorer_tx(movement.tx_hash) if chain else None) or "",
+            from_label=sender[0], from_label_source=sender[1], to_label=recipient[0], to_label_source=recipient[1],
+        ))
+    return TransferSheet(_sheet_headers(), tuple(rows))
+
+
 def _labelled(case: Case, runs: list[TraceRun]) -> list[LabelledAddress]:
     words = graph_words()
     rows: list[LabelledAddress] = []
@@ -395,14 +456,16 @@ def build_evidence_dossier(case: Case, *, code: str, prepared_by: str, now: date
                       r.chain_hash, r.captured_at.astimezone(UTC).isoformat(), r.source_host or "")
             for r in records
         ),
+        transfers_sheet=_sheet(transfers, [e for run in runs for e in edges[run.id]], _address_labels(case, runs)),
     )
 
 
 def _custody_row(record: EvidenceRecord, users: dict[int, str]) -> CustodyRow:
     captured_by = users.get(record.captured_by_id) if record.captured_by_id else None
     return CustodyRow(
-        sequence=record.sequence, kind=record.kind.value,
-        source=" · ".join(part for part in (record.source_host, record.source_method) if part) or "—",
+        sequence=record.sequence, kind=record.kind.title,
+        # "eth_call@rpc.example.org": the JSON-RPC method and the node's host, as one technical name.
+        source="@".join(part for part in (record.source_method, record.source_host) if part) or "—",
         captured_at=f"{record.captured_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC",
         captured_by=captured_by or _("Casework (automatic)"),
         confirmations=str(record.confirmations) if record.confirmations is not None else "—",
@@ -485,15 +548,39 @@ def issue_for(user: User, reference: str, audience: DocumentAudience, language: 
 def download(user: User, reference: str, document_id: int) -> tuple[Document, bytes]:
     """An issued document's stored bytes, for a user who may have them; the download is logged (the caller
     commits). NotFound for another case's document."""
+    document, pdf = _stored(user, reference, document_id)
+    CaseEvent.record(document.case, user, EventKind.DOCUMENT_DOWNLOADED, audience=document.audience,
+                     code=display_code(document.code), document_id=document.id)
+    return document, pdf
+
+
+def _stored(user: User, reference: str, document_id: int) -> tuple[Document, bytes]:
     case = case_service.get_for(user, reference)
     _require(user, case)
     document = db.session.scalar(select(Document).where(Document.id == document_id, Document.case_id == case.id))
     if document is None:
         raise NotFound(_("This case has no such document."))
-    pdf = document_path(document.sha256).read_bytes()
-    CaseEvent.record(case, user, EventKind.DOCUMENT_DOWNLOADED, audience=document.audience,
-                     code=display_code(document.code), document_id=document.id)
-    return document, pdf
+    return document, document_path(document.sha256).read_bytes()
+
+
+# The files a dossier carries that can be downloaded on their own, by their extension.
+SHEETS = {"csv": (TRANSFERS_CSV, "text/csv"),
+          "xlsx": (TRANSFERS_XLSX, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
+
+
+def download_sheet(user: User, reference: str, document_id: int, extension: str) -> tuple[Document, bytes, str]:
+    """The transfers spreadsheet attached to an issued dossier (exactly the one inside its PDF), with its media
+    type; logged as a download of the document (the caller commits). NotFound for an unknown format or document."""
+    if extension not in SHEETS:
+        raise NotFound(_("There is no such spreadsheet."))
+    document, pdf = _stored(user, reference, document_id)
+    name, media_type = SHEETS[extension]
+    attached = PdfReader(io.BytesIO(pdf)).attachments.get(name)
+    if not attached:
+        raise NotFound(_("There is no such spreadsheet."))
+    CaseEvent.record(document.case, user, EventKind.DOCUMENT_DOWNLOADED, audience=document.audience,
+                     code=display_code(document.code), document_id=document.id, file=name)
+    return document, attached[0], media_type
 
 
 def sha256_of(stream: BinaryIO, *, limit: int, chunk: int = 64 * 1024) -> str | None:
@@ -534,6 +621,7 @@ class DocumentLine:
     rendered_at: datetime
     sha256: str
     code: str
+    has_sheet: bool  # the dossier carries the transfers spreadsheet
 
 
 @dataclass(frozen=True)
@@ -554,7 +642,7 @@ def panel(user: User, case: Case) -> DocumentsPanel:
             DocumentLine(d.id, d.audience.title, str(LANGUAGES.get(d.language, d.language)),
                          d.rendered_by.display_name if d.rendered_by else str(by_label.get(d.rendered_by_label,
                                                                                            d.rendered_by_label)),
-                         d.rendered_at, d.sha256, display_code(d.code))
+                         d.rendered_at, d.sha256, display_code(d.code), d.audience is DocumentAudience.EVIDENCE)
             for d in documents_of(case)
         ],
         languages=list(LANGUAGES.items()),

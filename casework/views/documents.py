@@ -91,6 +91,19 @@ class Answer:
     error: str | None = None
 
 
+@bp.get("/staff/cases/<reference>/documents/<int:document_id>/transfers.<extension>")
+@login_required
+def transfers_sheet(reference: str, document_id: int, extension: str):
+    """The transfers table of an issued dossier as CSV or XLSX (the file attached inside its PDF)."""
+    document, sheet, media_type = dossiers.download_sheet(current_user, reference, document_id, extension)
+    db.session.commit()
+    response = Response(sheet, mimetype=media_type)
+    name = f"{document.case.reference}-transfers-{dossiers.display_code(document.code)}.{extension}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def _check(upload, typed: str) -> Answer:
     typed = typed.strip()
     if upload:

@@ -4,10 +4,12 @@ Documents section and the command line."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import json
 import re
+import zipfile
 
 import pytest
 from pypdf import PdfReader
@@ -28,7 +30,7 @@ from casework.services import demo, dossiers, filing, jobs, uploads
 from casework.services.access import AccessDenied
 from casework.web import format_amount
 from evidence.devnet import staging
-from reports.dossier import RECORDS_FILE
+from reports.dossier import RECORDS_FILE, TRANSFERS_CSV, TRANSFERS_XLSX
 from tests.fixtures.factories import csrf_token
 from tests.reports.test_render import CountingServer
 
@@ -95,6 +97,16 @@ def test_the_evidence_dossier_holds_every_hash_and_amount_of_the_case_and_its_re
     assert attached["final_chain_hash"] == records[-1].chain_hash and records[-1].chain_hash in flat
     xmp = PdfReader(io.BytesIO(issued.pdf)).trailer["/Root"]["/Metadata"].get_object().get_data().decode()
     assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
+    # The same transfers as a spreadsheet, each with its amount and the labels' sources.
+    [sheet] = PdfReader(io.BytesIO(issued.pdf)).attachments[TRANSFERS_CSV]
+    rows = list(csv.DictReader(io.StringIO(sheet.decode("utf-8-sig"))))
+    assert {row["Transaction hash"] for row in rows} == {m.tx_hash for m in [*transfers, *edges]}
+    deposit = next(row for row in rows if "Harbour" in row["Recipient's label"])
+    assert deposit["Source of the recipient's label"] and deposit["Time (UTC)"] and deposit["Amount"] == "25000"
+    [workbook] = PdfReader(io.BytesIO(issued.pdf)).attachments[TRANSFERS_XLSX]
+    with zipfile.ZipFile(io.BytesIO(workbook)) as book:
+        strings = book.read("xl/sharedStrings.xml").decode()
+    assert all(m.tx_hash in strings for m in [*transfers, *edges])
 
 
 def test_issuing_records_the_document_its_hash_and_code_and_an_event(app, make_case, make_user):
@@ -165,6 +177,13 @@ def test_each_download_is_logged_and_gives_the_issued_bytes(client, make_case, m
     events = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id,
                                                         CaseEvent.action == EventKind.DOCUMENT_DOWNLOADED)).all()
     assert len(events) == 2 and all(e.actor_id == legal.id for e in events)
+    for extension, magic in (("csv", b"\xef\xbb\xbf"), ("xlsx", b"PK")):
+        sheet = client.get(f"{page}/documents/{document.id}/transfers.{extension}")
+        assert sheet.status_code == 200 and sheet.data.startswith(magic)
+    assert client.get(f"{page}/documents/{document.id}/transfers.exe").status_code == 404
+    files = [e.data.get("file") for e in db.session.scalars(select(CaseEvent).where(
+        CaseEvent.case_id == case.id, CaseEvent.action == EventKind.DOCUMENT_DOWNLOADED))]
+    assert files == [None, None, "transfers.csv", "transfers.xlsx"]
     assert client.get(f"{page}/documents/{document.id + 1}.pdf").status_code == 404
 
 

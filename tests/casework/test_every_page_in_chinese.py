@@ -24,9 +24,9 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from casework.extensions import db
-from casework.models import Case, IncidentType, Role, TraceRun
+from casework.models import Case, Document, IncidentType, Role, TraceRun
 from casework.models import enums as model_enums
-from casework.services import assignment, case_page, dashboard, demo, labels, portal, thread, uploads
+from casework.services import assignment, case_page, dashboard, demo, dossiers, labels, portal, thread, uploads
 from casework.services.tokens import new_access_token
 from tests.casework.test_report_wizard import answers, post_step, submit
 from tests.fixtures.factories import csrf_token, run_evidence_work
@@ -239,6 +239,16 @@ def test_every_page_is_in_chinese(app, client, seeded):
     visit("console.cases_csv", "/staff/cases.csv")
     visit("console.case_detail", f"/staff/cases/{case.reference}")
     visit("console.case_file", f"/staff/cases/{case.reference}/files/{seeded['file'].id}")
+    page = f"/staff/cases/{case.reference}"
+    assert client.post(f"{page}/documents", data={"audience": "evidence", "language": "zh_Hans_CN",
+                                                  "csrf_token": csrf_token(client, page)}).status_code == 302
+    issued = db.session.scalar(select(Document).where(Document.case_id == case.id))
+    _open(client, page, pages)  # its Documents section lists the document
+    visit("documents.download", f"{page}/documents/{issued.id}.pdf")
+    visit("documents.transfers_sheet", f"{page}/documents/{issued.id}/transfers.csv")
+    visit("documents.verify", "/verify")
+    _open(client, f"/verify?code={dossiers.display_code(issued.code)}", pages)
+    _open(client, "/verify?code=AAAAA-AAAAA", pages)
     visit("evidence.graph", f"/staff/cases/{case.reference}/evidence/graph/{run.id}.svg")
     visit("labels.index", "/staff/labels")
     visit("dashboard.index", "/staff/dashboard")
@@ -267,7 +277,8 @@ def test_every_page_is_in_chinese(app, client, seeded):
     findings = {(url, english) for url, (nodes, options) in pages.items()
                 for english in english_left(nodes, entries, codes, options)}
     names = {case.reference: "<reference>", token: "<token>", f"/{run.id}.svg": "/<run_id>.svg",
-             resume.rsplit("/", 1)[1]: "<token>", f"/files/{seeded['file'].id}": "/files/<id>"}
+             resume.rsplit("/", 1)[1]: "<token>", f"/files/{seeded['file'].id}": "/files/<id>",
+             f"/documents/{issued.id}.pdf": "/documents/<id>.pdf"}
     left = sorted({(_generic(url, names), what) for url, what in findings})
     assert not left, "shown in English or as a code on a Chinese page:\n" + "\n".join(map(str, left))
 

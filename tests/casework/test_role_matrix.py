@@ -191,6 +191,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("documents.issue", "POST"): Rule(Level.DOSSIER, case_url("/documents"), lambda w: {
         "audience": "evidence", "language": "en"}),
     ("documents.download", "GET"): Rule(Level.DOSSIER, case_url("/documents/999999.pdf")),
+    ("documents.transfers_sheet", "GET"): Rule(Level.DOSSIER, case_url("/documents/999999/transfers.csv")),
     ("documents.verify", "GET"): Rule(Level.PUBLIC, fixed("/verify")),
     ("documents.verify", "POST"): Rule(Level.PUBLIC, fixed("/verify"), lambda w: {"reference": "ABCDE-FGHIJ"}),
     ("labels.index", "GET"): Rule(Level.VIEW, fixed("/staff/labels")),
