@@ -285,15 +285,18 @@ dossier_cli = AppGroup("dossier", help="Documents for legal teams (PDF dossiers)
               type=click.Choice([a.value for a in dossiers.RENDERABLE]), help="Who the document is for.")
 @click.option("--lang", "language", default="en", show_default=True, type=click.Choice(sorted(LANGUAGES)),
               help="The document's language.")
+@click.option("--referral", "referral_id", type=int, default=None,
+              help="For exchange_freeze: the id of the freeze request the letter is for.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
               help="Where to write the PDF.")
-def render_dossier(reference: str, audience: str, language: str, output: str) -> None:
+def render_dossier(reference: str, audience: str, language: str, referral_id: int | None, output: str) -> None:
     """Issue a case's document from the command line: recorded as issued (its hash and code) like any other."""
     case = db.session.scalar(select(Case).where(Case.reference == reference.strip().upper()))
     if case is None:
         raise click.ClickException(f"There is no case {reference}.")
+    referral = next((r for r in case.referrals if r.id == referral_id), None)
     try:
-        issued = dossiers.issue(case, DocumentAudience(audience), language=language, actor=None)
+        issued = dossiers.issue(case, DocumentAudience(audience), language=language, actor=None, referral=referral)
     except dossiers.DossierError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None

@@ -40,6 +40,7 @@ from casework.models import (
     EvidenceRecord,
     FlowEdge,
     Referral,
+    ReferralKind,
     Role,
     TraceRun,
     Transfer,
@@ -49,7 +50,7 @@ from casework.models import (
 )
 from casework.models.documents import VERIFICATION_CODE_LENGTH
 from casework.services import cases as case_service
-from casework.services import chains, labels, uploads
+from casework.services import chains, labels, referral_drafts, tracing, uploads
 from casework.services import evidence as evidence_service
 from casework.services.access import AccessDenied, Permission, can
 from casework.services.case_page import UNLIMITED_ALLOWANCE, graph_words
@@ -73,11 +74,12 @@ from reports.dossier import (
     ReferralRow,
     TransactionRow,
 )
+from reports.freeze_letter import DepositLine, FreezeLetter, VictimDetails
 from reports.spreadsheet import SheetRow, TransferSheet
 from reports.victim import FileLine, LossLine
 
 # The audiences this service renders today (the others of DocumentAudience have no template yet).
-RENDERABLE = (DocumentAudience.EVIDENCE,)
+RENDERABLE = (DocumentAudience.EVIDENCE, DocumentAudience.EXCHANGE_FREEZE)
 # Roles that may render and download any case's documents; a handler may for the cases assigned to them.
 DOSSIER_ROLES = (Role.LEGAL, Role.SUPERVISOR)
 CLI_LABEL = "cli"
@@ -479,6 +481,71 @@ def _in_chinese() -> bool:
     return str(get_locale()).startswith("zh")
 
 
+def _exchange_name(referral: Referral) -> str:
+    return referral.organisation.name if referral.organisation is not None else \
+        referral.target_name.split(":", 1)[0].strip()
+
+
+def freeze_referrals(case: Case) -> list[Referral]:
+    """The case's exchange freeze requests that name a deposit address (one letter each, to its exchange)."""
+    return [r for r in case.referrals if r.kind is ReferralKind.EXCHANGE_FREEZE and r.target_address
+            and r.chain_id is not None]
+
+
+def build_freeze_letter(case: Case, referral: Referral, *, code: str, now: datetime | None = None) -> FreezeLetter:
+    """The freeze request to referral's exchange, in the current locale: every deposit address of the case at that
+    exchange, what reached them, the path from the victim; the victim's details only with their consent."""
+    clock = _Clock(case.victim_timezone)
+    exchange = _exchange_name(referral)
+    same_exchange = [r for r in freeze_referrals(case) if _exchange_name(r) == exchange]
+    incoming: list[FlowEdge] = []
+    path: list[FlowEdge] = []
+    runs = []
+    for chain_id in sorted({r.chain_id for r in same_exchange}):
+        run = tracing.latest_trace(case, chain_id)
+        if run is None:
+            continue
+        runs.append(run)
+        edges = _edges(run)
+        for deposit in (r for r in same_exchange if r.chain_id == chain_id):
+            target = deposit.target_address.lower()
+            incoming += [e for e in edges if e.to_address.lower() == target and e not in incoming]
+            path += [e for e in referral_drafts.path_to(edges, target) if e not in path and e not in incoming]
+    head = evidence_service.last_record(case)
+    reporter = case.reporter
+
+    def row(edge: FlowEdge) -> EdgeRow:
+        return EdgeRow(edge.hop, edge.from_address, edge.to_address, _amount(edge.amount_raw, edge.decimals,
+                                                                             edge.symbol), edge.tx_hash,
+                       clock(edge.block_time))
+
+    return FreezeLetter(
+        reference=case.reference,
+        language="zh-Hans" if _in_chinese() else "en",
+        document_type=DocumentAudience.EXCHANGE_FREEZE.title,
+        issued_at=clock(now or utcnow()),
+        verification_code=display_code(code),
+        verify_url=verify_url(code),
+        exchange=exchange,
+        sent_to=referral.sent_to or (referral.organisation.channel if referral.organisation else None) or "",
+        deposits=tuple(
+            DepositLine(r.target_address, chains.chain_name(r.chain_id),
+                        _amount(r.amount_raw, r.decimals, r.symbol) if r.amount_raw is not None else "—")
+            for r in same_exchange
+        ),
+        incoming=tuple(row(e) for e in incoming),
+        path=tuple(row(e) for e in sorted(path, key=lambda e: (e.hop, e.block_number or 0))),
+        request=_("We ask you to freeze the funds that reached the deposit addresses above and the account that "
+                  "holds them, to keep that account's records (identity, log-ins, deposits and withdrawals), and to "
+                  "tell us what you froze and in which assets."),
+        contact=referral_drafts.contact(),
+        victim=VictimDetails(reporter.name, reporter.email or "", reporter.phone or "")
+        if reporter is not None and referral_drafts.may_share_personal_data(referral) else None,
+        final_chain_hash=head.chain_hash if head else GENESIS_CHAIN_HASH,
+        transfers_sheet=_sheet([], [*path, *incoming], _address_labels(case, runs)),
+    )
+
+
 def _documents_dir() -> Path:
     return uploads.upload_dir() / "documents"
 
@@ -506,19 +573,26 @@ def issue(case: Case, audience: DocumentAudience, *, language: str, actor: User 
         _require(actor, case)
     if audience not in RENDERABLE:
         raise DossierError(_("%(audience)s documents cannot be rendered yet.", audience=audience.title))
+    if audience is DocumentAudience.EXCHANGE_FREEZE and (referral is None or referral not in freeze_referrals(case)):
+        raise DossierError(_("Choose the freeze request (an exchange and its deposit address) the letter is for."))
     if language not in LANGUAGES:
         raise DossierError(_("Documents are written in English or Simplified Chinese."))
     from reports.dossier import render_evidence_dossier  # loads WeasyPrint on first use, not at app start-up
+    from reports.freeze_letter import render_freeze_letter
     from reports.render import MissingFont
 
     now = now or utcnow()
     code = _unused_code()
     with force_locale(language):
-        prepared_by = (_("%(name)s, %(role)s, for Casework", name=actor.display_name, role=actor.role.title)
-                       if actor is not None else _("Casework (issued from the command line)"))
-        dossier = build_evidence_dossier(case, code=code, prepared_by=prepared_by, now=now)
         try:
-            pdf = render_evidence_dossier(dossier, translations=get_translations())
+            if audience is DocumentAudience.EXCHANGE_FREEZE:
+                letter = build_freeze_letter(case, referral, code=code, now=now)
+                pdf = render_freeze_letter(letter, translations=get_translations())
+            else:
+                prepared_by = (_("%(name)s, %(role)s, for Casework", name=actor.display_name, role=actor.role.title)
+                               if actor is not None else _("Casework (issued from the command line)"))
+                dossier = build_evidence_dossier(case, code=code, prepared_by=prepared_by, now=now)
+                pdf = render_evidence_dossier(dossier, translations=get_translations())
         except MissingFont as missing:
             raise DossierError(str(missing)) from None
     sha256 = hashlib.sha256(pdf).hexdigest()
@@ -539,10 +613,13 @@ def documents_of(case: Case) -> list[Document]:
                                    .order_by(Document.rendered_at.desc(), Document.id.desc())))
 
 
-def issue_for(user: User, reference: str, audience: DocumentAudience, language: str) -> Issued:
-    """Issue a document of the case `reference` as a signed-in staff member (AccessDenied, NotFound as usual)."""
+def issue_for(user: User, reference: str, audience: DocumentAudience, language: str,
+              referral_id: int | None = None) -> Issued:
+    """Issue a document of the case `reference` as a signed-in staff member (AccessDenied, NotFound as usual); a
+    freeze letter names its referral."""
     case = case_service.get_for(user, reference)
-    return issue(case, audience, language=language, actor=user)
+    referral = next((r for r in case.referrals if r.id == referral_id), None) if referral_id else None
+    return issue(case, audience, language=language, actor=user, referral=referral)
 
 
 def download(user: User, reference: str, document_id: int) -> tuple[Document, bytes]:
@@ -631,6 +708,7 @@ class DocumentsPanel:
     may_render: bool
     lines: list[DocumentLine]
     languages: list[tuple[str, str]]
+    freeze_requests: list[tuple[int, str]]  # (referral id, "exchange · deposit address") a letter can be issued for
 
 
 def panel(user: User, case: Case) -> DocumentsPanel:
@@ -642,8 +720,10 @@ def panel(user: User, case: Case) -> DocumentsPanel:
             DocumentLine(d.id, d.audience.title, str(LANGUAGES.get(d.language, d.language)),
                          d.rendered_by.display_name if d.rendered_by else str(by_label.get(d.rendered_by_label,
                                                                                            d.rendered_by_label)),
-                         d.rendered_at, d.sha256, display_code(d.code), d.audience is DocumentAudience.EVIDENCE)
+                         d.rendered_at, d.sha256, display_code(d.code),
+                         d.audience in (DocumentAudience.EVIDENCE, DocumentAudience.EXCHANGE_FREEZE))
             for d in documents_of(case)
         ],
         languages=list(LANGUAGES.items()),
+        freeze_requests=[(r.id, f"{_exchange_name(r)} · {r.target_address}") for r in freeze_referrals(case)],
     )

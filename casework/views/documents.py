@@ -10,8 +10,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import HiddenField, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import HiddenField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
 
 from casework.extensions import db, limiter
 from casework.i18n import LANGUAGES
@@ -27,6 +27,7 @@ MAX_VERIFY_BYTES = 20 * 1024 * 1024
 class IssueForm(FlaskForm):
     audience = HiddenField(default=DocumentAudience.EVIDENCE.value, validators=[DataRequired()])
     language = SelectField(_l("Language"), choices=list(LANGUAGES.items()), validators=[DataRequired()])
+    referral = IntegerField(validators=[Optional()])  # the freeze request a letter is for
 
 
 class VerifyForm(FlaskForm):
@@ -43,7 +44,7 @@ def issue(reference: str):
         return redirect(url_for("console.case_detail", reference=reference, _anchor="documents"))
     try:
         audience = DocumentAudience(form.audience.data)
-        issued = dossiers.issue_for(current_user, reference, audience, form.language.data)
+        issued = dossiers.issue_for(current_user, reference, audience, form.language.data, form.referral.data)
     except (ValueError, dossiers.DossierError) as error:
         db.session.rollback()
         flash(getattr(error, "message", _("This kind of document cannot be issued.")), "error")

@@ -283,3 +283,54 @@ def test_text_the_victim_typed_is_printed_escaped_and_nothing_is_fetched(app, ma
     assert server.hits == [] and "root:" not in text
     assert '<link rel=stylesheet href="file:///etc/passwd">' in text
     assert fetchers and all(f.refused == [] for f in fetchers)
+
+
+def test_the_freeze_letter_names_the_deposit_and_what_reached_it_and_redacts_the_victim(traced_case, make_user):
+    legal = make_user(Role.LEGAL)
+    [referral] = dossiers.freeze_referrals(traced_case)
+    reporter = traced_case.reporter
+    reporter.consent_exchanges = False
+    db.session.commit()
+    withheld = dossiers.issue(traced_case, DocumentAudience.EXCHANGE_FREEZE, language="en", actor=legal,
+                              referral=referral)
+    db.session.commit()
+    text, flat = _text(withheld.pdf), _flat(withheld.pdf)
+    assert "To: Harbour Exchange" in text and referral.target_address in flat and traced_case.reference in text
+    incoming = db.session.scalars(select(FlowEdge).where(FlowEdge.case_id == traced_case.id,
+                                                         FlowEdge.to_address == referral.target_address)).all()
+    assert incoming and all(edge.tx_hash in flat for edge in incoming)
+    assert "personal data is withheld" in text
+    for personal in (reporter.name, reporter.email, reporter.phone):
+        assert not personal or re.sub(r"\s", "", personal) not in flat
+    assert withheld.document.referral_id == referral.id
+    assert withheld.document.audience is DocumentAudience.EXCHANGE_FREEZE
+    assert TRANSFERS_CSV in PdfReader(io.BytesIO(withheld.pdf)).attachments
+    reporter.consent_exchanges = True
+    db.session.commit()
+    shared = _text(dossiers.issue(traced_case, DocumentAudience.EXCHANGE_FREEZE, language="zh_Hans_CN",
+                                  actor=legal, referral=referral).pdf).replace("\n", "")
+    assert reporter.name in shared and reporter.email in shared
+    assert "交易所冻结申请" in shared and "致：Harbour" in shared
+
+
+def test_a_freeze_letter_needs_a_freeze_request_of_the_case(app, make_case, make_user):
+    with pytest.raises(dossiers.DossierError):
+        dossiers.issue(make_case().case, DocumentAudience.EXCHANGE_FREEZE, language="en",
+                       actor=make_user(Role.LEGAL))
+
+
+def test_the_documents_section_issues_a_freeze_letter_for_a_chosen_request(traced_case, client, make_user, login):
+    [referral] = dossiers.freeze_referrals(traced_case)
+    login(make_user(Role.SUPERVISOR))
+    page = f"/staff/cases/{traced_case.reference}"
+    html = client.get(page).get_data(as_text=True)
+    assert "Freeze request letter to" in html and referral.target_address in html
+    response = client.post(f"{page}/documents", data={"audience": "exchange_freeze", "language": "en",
+                                                      "referral": str(referral.id),
+                                                      "csrf_token": csrf_token(client, page)})
+    assert response.status_code == 302
+    document = db.session.scalar(select(Document).where(Document.case_id == traced_case.id))
+    assert document.audience is DocumentAudience.EXCHANGE_FREEZE and document.referral_id == referral.id
+    refused = client.post(f"{page}/documents", data={"audience": "exchange_freeze", "language": "en",
+                                                     "csrf_token": csrf_token(client, page)}, follow_redirects=True)
+    assert "Choose the freeze request" in refused.get_data(as_text=True)
