@@ -26,7 +26,7 @@ from casework.models import (
     Role,
     Transfer,
 )
-from casework.services import demo, dossiers, filing, jobs, uploads
+from casework.services import demo, dossier_content, dossiers, filing, jobs, uploads
 from casework.services.access import AccessDenied
 from casework.web import format_amount
 from evidence.devnet import staging
@@ -287,7 +287,7 @@ def test_text_the_victim_typed_is_printed_escaped_and_nothing_is_fetched(app, ma
 
 def test_the_freeze_letter_names_the_deposit_and_what_reached_it_and_redacts_the_victim(traced_case, make_user):
     legal = make_user(Role.LEGAL)
-    [referral] = dossiers.freeze_referrals(traced_case)
+    [referral] = dossier_content.freeze_referrals(traced_case)
     reporter = traced_case.reporter
     reporter.consent_exchanges = False
     db.session.commit()
@@ -320,7 +320,7 @@ def test_a_freeze_letter_needs_a_freeze_request_of_the_case(app, make_case, make
 
 
 def test_the_documents_section_issues_a_freeze_letter_for_a_chosen_request(traced_case, client, make_user, login):
-    [referral] = dossiers.freeze_referrals(traced_case)
+    [referral] = dossier_content.freeze_referrals(traced_case)
     login(make_user(Role.SUPERVISOR))
     page = f"/staff/cases/{traced_case.reference}"
     html = client.get(page).get_data(as_text=True)
