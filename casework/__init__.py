@@ -94,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
         console,
         dashboard,
         directory,
+        documents,
         evidence,
         labels,
         public,
@@ -105,7 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     for module in (public, auth, console, admin, directory, evidence, labels, track, report, dashboard, tokens,
-                   referrals, alerts, sla):
+                   referrals, alerts, sla, documents):
         app.register_blueprint(module.bp)
 
     from casework import api

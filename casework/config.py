@@ -202,6 +202,8 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         # Requests for a new private link (each may send an e-mail): per client address, and per case reference.
         TRACK_NEW_LINK_RATE_LIMIT="5 per hour; 20 per day",
         TRACK_NEW_LINK_REFERENCE_RATE_LIMIT="3 per hour; 6 per day",
+        # The public verification page (/verify): checks of a document, per client address.
+        VERIFY_RATE_LIMIT="20 per minute; 200 per day",
     )
     return values
 

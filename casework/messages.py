@@ -169,6 +169,18 @@ def _sla_escalated(level: str, metric: str, reference: str, due_at: str, target:
              "been told.", **values)
 
 
+def _audience(audience: str) -> str:
+    from casework.models.enums import DocumentAudience  # imported here: casework.models imports this module
+
+    return DocumentAudience(audience).title
+
+
+def _language(language: str) -> str:
+    from casework.i18n import LANGUAGES
+
+    return str(LANGUAGES.get(language, language))
+
+
 MESSAGES: dict[str, Callable[..., str]] = {
     # An evidence job's progress and failures (EvidenceJob.progress_message, .error_message).
     "job.running": lambda attempt: _("Running (attempt %(n)d)", n=attempt),
@@ -207,6 +219,11 @@ MESSAGES: dict[str, Callable[..., str]] = {
         _("%(address)s marked as an attacker address", address=address), reason),
     "event.recovery": _recovery,
     "event.first_hour": _first_hour,
+    "event.document_issued": lambda audience, language, code, sha256, **_details: _(
+        "%(audience)s (%(language)s) issued, verification code %(code)s, SHA-256 %(sha256)s",
+        audience=_audience(audience), language=_language(language), code=code, sha256=sha256),
+    "event.document_downloaded": lambda audience, code, **_details: _(
+        "%(audience)s %(code)s downloaded", audience=_audience(audience), code=code),
     # Staff alerts (casework.services.alerts).
     "alert.freeze_drafted": lambda reference, count, targets: ngettext(
         "%(reference)s: the funds were traced to %(targets)s; %(num)d freeze request is drafted for you to check "

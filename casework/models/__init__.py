@@ -4,10 +4,12 @@ from casework.models.activity import CaseEvent, FormSubmission, Message, Note, R
 from casework.models.api import ApiToken
 from casework.models.case import Case, CaseAddress, ReferenceCounter, ReportedLoss, ReportedTransaction
 from casework.models.contacts import CaseContact
+from casework.models.documents import Document
 from casework.models.enums import (
     AddressRole,
     CaseStatus,
     ChannelKind,
+    DocumentAudience,
     EscalationLevel,
     EventKind,
     IncidentType,
@@ -54,4 +56,5 @@ __all__ = [
     "ChannelKind", "Organisation", "OrganisationKind", "Recovery", "RecoveryKind", "Requester", "StaffAlert",
     "SlaCalendar", "SlaPolicy",
     "SlaDigest", "SlaWarnings",
+    "Document", "DocumentAudience",
 ]

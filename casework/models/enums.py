@@ -301,3 +301,18 @@ class EventKind(TextEnum):
     RECOVERY = "recovery", _l("Funds frozen or returned"), _l(
         "Part of the stolen funds was frozen or returned: what we found shows the amounts."), None, "event.recovery"
     FIRST_HOUR = "first_hour", _l("Automatic evidence work"), None, None, "event.first_hour"
+    DOCUMENT_ISSUED = "document_issued", _l("Document issued"), None, None, "event.document_issued"
+    DOCUMENT_DOWNLOADED = "document_downloaded", _l("Issued document downloaded"), None, None, (
+        "event.document_downloaded")
+
+
+class DocumentAudience(TitledEnum):
+    """Who a dossier is written for: one template each (issue 12). The column is wider than today's values, and
+    every planned audience is listed so that adding its template needs no migration."""
+
+    EVIDENCE = "evidence", _l("Evidence dossier")
+    CONSUMER_COMPLAINT = "consumer_complaint", _l("Consumer-protection complaint")
+    EXCHANGE_FREEZE = "exchange_freeze", _l("Exchange freeze request")
+    ISSUER_FREEZE = "issuer_freeze", _l("Stablecoin issuer freeze request")
+    POLICE_PACKAGE = "police_package", _l("Police report package")
+    VICTIM_COPY = "victim_copy", _l("Victim copy")

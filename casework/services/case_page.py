@@ -294,7 +294,7 @@ def _graph_svg(case: Case, run: TraceRun, page_url: str = "") -> str:
         return link if link and link.startswith(("https://", "http://")) else None
 
     title = f"{case.reference} · {chains.chain_name(run.chain_id)}"
-    return render_flow_svg(FlowGraph.from_dict(run.graph), title=title, words=_graph_words(), href=href)
+    return render_flow_svg(FlowGraph.from_dict(run.graph), title=title, words=graph_words(), href=href)
 
 
 def _trace_chain(case: Case, named: set[int]) -> int | None:
@@ -462,7 +462,8 @@ def flow_graph_svg(user: User, reference: str, run_id: int, *, page_url: str = "
     return _graph_svg(case, run, page_url)
 
 
-def _graph_words() -> SvgWords:
+def graph_words() -> SvgWords:
+    """The fund-flow drawing's own words in the reader's language."""
     return SvgWords(
         legend=_("Legend"),
         seed=_("Start (seed), thick border"),

@@ -90,7 +90,7 @@ def compose(referral: Referral, route) -> Draft:
                   f"by {due}.", ""]
     shared = may_share_personal_data(referral)
     lines += _victim(referral, shared)
-    lines += ["Our contact:", _contact(), "",
+    lines += ["Our contact:", contact(), "",
               "We will never ask you for, and you should never accept from anyone, a wallet's recovery phrase or "
               "private key."]
     return Draft(subject=subject, body="\n".join(lines), personal_data_shared=shared)
@@ -130,14 +130,14 @@ def _how_it_got_there(referral: Referral) -> list[str]:
     if incoming:
         lines += ["Incoming transfers (transaction hash: amount):",
                   *(f"- transaction {e.tx_hash}: {_amount(e.amount_raw, e.decimals, e.symbol)}" for e in incoming), ""]
-    path = _path_to(edges, target)
+    path = path_to(edges, target)
     if path:
         lines += ["Path of the funds from the victim (hop: from -> to, transaction hash):",
                   *(f"{e.hop}: {e.from_address} -> {e.to_address}, transaction {e.tx_hash}" for e in path), ""]
     return lines
 
 
-def _path_to(edges: list[FlowEdge], target: str) -> list[FlowEdge]:
+def path_to(edges: list[FlowEdge], target: str) -> list[FlowEdge]:
     """One chain of edges from the trace's start to target, walking back along the earliest hop into each address."""
     into: dict[str, FlowEdge] = {}
     for edge in edges:
@@ -182,7 +182,7 @@ def _victim(referral: Referral, shared: bool) -> list[str]:
     return [*lines, ""]
 
 
-def _contact() -> str:
+def contact() -> str:
     return current_app.config.get("REFERRAL_CONTACT") or current_app.config["MAIL_SENDER"]
 
 

@@ -154,7 +154,12 @@ def open_stored(stored: StoredFile) -> IO[bytes]:
 
 def _write_content(sha256: str, data: bytes) -> None:
     """Write the content under its hash, atomically; content already there is left as it is."""
-    target = path_for(sha256)
+    write_file(path_for(sha256), data)
+
+
+def write_file(target: Path, data: bytes) -> None:
+    """Write data to target atomically (a temporary file renamed into place); a file already there is left as it
+    is (callers name files by their content's hash)."""
     if target.exists():
         return
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -53,6 +53,7 @@ class Level(enum.Enum):
     SUPERVISE = "supervise"  # supervisors' permissions (assign, override priority, reopen, merge)
     ADMIN = "admin"  # admins only
     TOKEN = "token"  # the JSON API: an API token is the only way in, a signed-in session or a portal link is not
+    DOSSIER = "dossier"  # issuing and downloading documents: legal, supervisors, admins and the assigned handler
 
 
 ALLOWED_ROLES = {
@@ -61,6 +62,9 @@ ALLOWED_ROLES = {
     Level.WORK: {Role.HANDLER, Role.SUPERVISOR, Role.ADMIN},
     Level.SUPERVISE: {Role.SUPERVISOR, Role.ADMIN},
     Level.ADMIN: {Role.ADMIN},
+    # The handler took the world's case (console.take runs before the documents routes), so it is theirs; a handler
+    # who is not assigned is refused (tests/casework/test_dossiers.py).
+    Level.DOSSIER: {Role.HANDLER, Role.LEGAL, Role.SUPERVISOR, Role.ADMIN},
 }
 ANONYMOUS, OTHER_VICTIM, OWN_VICTIM = "anonymous", "victim of another case", "the case's victim"
 ACTORS: list[str | Role] = [ANONYMOUS, OTHER_VICTIM, OWN_VICTIM, *Role]
@@ -190,6 +194,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("evidence.add_attacker", "POST"): Rule(Level.WORK, case_url("/evidence/attackers"), lambda w: {
         "attacker-chain_id": "1", "attacker-address": "0x" + "7a" * 20, "attacker-reason": "Named in the scam chat."}),
     ("evidence.graph", "GET"): Rule(Level.VIEW, lambda w: f"/staff/cases/{w.reference}/evidence/graph/{w.run_id}.svg"),
+    ("documents.issue", "POST"): Rule(Level.DOSSIER, case_url("/documents"), lambda w: {
+        "audience": "evidence", "language": "en"}),
+    ("documents.download", "GET"): Rule(Level.DOSSIER, case_url("/documents/999999.pdf")),
+    ("documents.transfers_sheet", "GET"): Rule(Level.DOSSIER, case_url("/documents/999999/transfers.csv")),
+    ("documents.verify", "GET"): Rule(Level.PUBLIC, fixed("/verify")),
+    ("documents.verify", "POST"): Rule(Level.PUBLIC, fixed("/verify"), lambda w: {"reference": "ABCDE-FGHIJ"}),
     ("labels.index", "GET"): Rule(Level.VIEW, fixed("/staff/labels")),
     ("labels.index", "POST"): Rule(Level.WORK, fixed("/staff/labels"), lambda w: {
         "address": "0x" + "6c" * 20, "name": "Harbour Exchange deposit", "category": "exchange", "chain_id": "0"}),
