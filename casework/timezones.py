@@ -34,3 +34,8 @@ def zone_of(user: object | None) -> str:
 def in_zone(moment: datetime, zone: str) -> str:
     """An aware moment as local time with the zone written out: 2026-12-08 09:00 (Asia/Shanghai)."""
     return f"{moment.astimezone(zoneinfo.ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone})"
+
+
+def written_in(moment: datetime, zone: str | None) -> str:
+    """in_zone for a zone that may be missing or unknown (a victim's, as they chose it): UTC then."""
+    return in_zone(moment, zone if zone and is_known(zone) else "UTC")

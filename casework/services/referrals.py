@@ -381,6 +381,7 @@ def send_referral(user: User, referral: Referral, *, sent_to: str | None = None,
                             details={"change": "sent", "where": values["sent_to"]})
     if route is not None and route.channel_kind is ChannelKind.EMAIL and route.channel:
         mail.queue_email(route.channel, referral.draft_subject, referral.draft_body, case_id=referral.case_id)
+    victim_news.tell_police_report_due(referral)
     return event
 
 

@@ -292,19 +292,21 @@ def victim_findings(case: Case) -> Findings:
     freezes = [r for r in db.session.scalars(select(Referral).where(Referral.case_id == case.id)
                                              .order_by(Referral.id))
                if r.kind is ReferralKind.EXCHANGE_FREEZE and r.status is not ReferralStatus.CLOSED]
-    names = list(dict.fromkeys(_exchange_name(r) for r in freezes))
+    names = list(dict.fromkeys(exchange_name(r) for r in freezes))
     traced_to = tuple(_("We traced your funds to %(exchange)s.", exchange=name) for name in names)
     return Findings(moved, traced_to, tuple(step for r in freezes for step in _next_steps(r, clock)))
 
 
-def _exchange_name(referral: Referral) -> str:
+def exchange_name(referral: Referral) -> str:
+    """The name a victim knows a referral's target by: its directory entry's, else the label's without the wallet
+    ("Harbour Exchange: Hot Wallet 1" -> "Harbour Exchange")."""
     if referral.organisation is not None:
         return referral.organisation.name
     return referral.target_name.split(":", 1)[0].strip()
 
 
 def _next_steps(referral: Referral, clock: _Clock) -> list[str]:
-    name, status = _exchange_name(referral), referral.status
+    name, status = exchange_name(referral), referral.status
     if status in (ReferralStatus.PROPOSED, ReferralStatus.DRAFTED):
         steps = [_("We are preparing a request to %(exchange)s to freeze the funds.", exchange=name)]
     elif status in (ReferralStatus.SENT, ReferralStatus.ACKNOWLEDGED):

@@ -218,8 +218,23 @@ def test_sending_by_e_mail_queues_it_and_sets_the_courtesy_holds_deadline(app, f
     assert referral.sent_to == "freeze@harbour.example"
     assert referral.follow_up_due_at == sent_at + timedelta(days=3)
     assert referral.police_report_due_at == sent_at + timedelta(days=7)
-    [queued] = db.session.scalars(select(Notification)).all()[-1:]
-    assert queued.recipient == "freeze@harbour.example" and queued.subject == referral.draft_subject
+    [queued] = db.session.scalars(select(Notification).where(Notification.recipient == "freeze@harbour.example"))
+    assert queued.subject == referral.draft_subject
+    # Only the victim can make the police report the hold waits for: they are told the date, in their zone and
+    # language.
+    [told] = db.session.scalars(select(Notification).where(Notification.recipient == filed.case.reporter.email))
+    assert told.subject == f"您的案件 {filed.case.reference}：请在 2026-11-09 16:30 (Asia/Shanghai) 前向警方报案"
+    assert "Harbour Exchange" in told.body_text and "2026-11-09 16:30 (Asia/Shanghai)" in told.body_text
+
+
+def test_a_freeze_request_without_a_courtesy_hold_sends_the_victim_nothing(app, filed, handler):
+    organisation("form-exchange", channel_kind=ChannelKind.WEB_FORM, channel="https://form.example/freeze")
+    referral = freeze(filed.case, target="Form Exchange")
+    referrals.draft_referral(handler, referral)
+    referrals.send_referral(handler, referral, expected="drafted", sent_to="ticket 42")
+    db.session.commit()
+    assert db.session.scalars(select(Notification).where(
+        Notification.recipient == filed.case.reporter.email)).all() == []
 
 
 def test_sending_through_a_web_form_records_where_and_needs_no_hold(app, filed, handler):
