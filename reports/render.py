@@ -107,11 +107,12 @@ def css_counters(label: str) -> Markup:
 
 
 def breakable(value: object, every: int = 16) -> Markup:
-    """A hash or address, escaped, with a line-break opportunity (<wbr>, which prints nothing) every `every`
-    characters: the text wraps only there, instead of at any character (which makes table layout very slow)."""
+    """A hash or address, escaped, with a zero-width space (U+200B: a line-break opportunity that prints nothing
+    and is not in the PDF's text) every `every` characters: the text wraps only there, instead of at any character
+    (which makes table layout very slow). Not <wbr>: WeasyPrint makes an element and a box of each, and ignores it
+    inside an inline span."""
     text = str(value)
-    pieces = [escape(text[start:start + every]) for start in range(0, len(text), every)]
-    return Markup("<wbr>").join(pieces)
+    return escape("\u200b".join(text[start:start + every] for start in range(0, len(text), every)))
 
 
 def host(url: object) -> str:
