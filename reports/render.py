@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 
 import jinja2
 import segno
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from weasyprint import HTML, Attachment
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -106,6 +106,20 @@ def css_counters(label: str) -> Markup:
     return Markup(" ".join(parts))  # noqa: S704 - every character outside a safe set is escaped above
 
 
+def breakable(value: object, every: int = 16) -> Markup:
+    """A hash or address, escaped, with a zero-width space (U+200B: a line-break opportunity that prints nothing
+    and is not in the PDF's text) every `every` characters: the text wraps only there, instead of at any character
+    (which makes table layout very slow). Not <wbr>: WeasyPrint makes an element and a box of each, and ignores it
+    inside an inline span."""
+    text = str(value)
+    return escape("\u200b".join(text[start:start + every] for start in range(0, len(text), every)))
+
+
+def host(url: object) -> str:
+    """The host name of a URL, for printing a link short (the full address stays in its href)."""
+    return urlsplit(str(url)).hostname or str(url)
+
+
 class StaticOnlyFetcher(URLFetcher):
     """A WeasyPrint URL fetcher that serves only files inside `static_dir` and refuses every other URL.
 
@@ -149,6 +163,8 @@ def _environment(template_dir: Path, translations: Translations) -> jinja2.Envir
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     env.globals["qr_svg"] = qr_svg
     env.filters["css_counters"] = css_counters
+    env.filters["breakable"] = breakable
+    env.filters["host"] = host
     return env
 
 
