@@ -259,7 +259,7 @@ def _transfer_line(transfer: Transfer, victims: set[tuple[int, str]], reported: 
     """A value movement. One that left a victim address can be marked as part of the theft until it is, and so can
     any of a reported transaction when the victim gave no address on its chain."""
     if transfer.kind is TransferKind.APPROVAL and transfer.amount_raw == UNLIMITED_ALLOWANCE:
-        amount = f"{_('unlimited')} {transfer.symbol or ''}".strip()
+        amount = _("unlimited %(symbol)s", symbol=transfer.symbol or "").strip()
     else:
         amount = _amount(transfer.amount_raw, transfer.decimals, transfer.symbol)
     is_reported = transfer.tx_hash in reported

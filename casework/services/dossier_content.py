@@ -125,7 +125,7 @@ def _transfer_amount(transfer: Transfer) -> str:
     chain = _chain(transfer.chain_id)
     symbol = transfer.symbol or (chain.native_symbol if chain and not transfer.token_address else None)
     if transfer.kind is TransferKind.APPROVAL and transfer.amount_raw == UNLIMITED_ALLOWANCE:
-        return f"{_('unlimited')} {symbol or ''}".strip()
+        return _("unlimited %(symbol)s", symbol=symbol or "").strip()
     return _amount(transfer.amount_raw, transfer.decimals, symbol)
 
 

@@ -133,6 +133,12 @@ def test_the_chinese_dossier_is_written_in_chinese(app, make_case, make_user):
     assert f"第 1 页，共 {pages} 页" in text
 
 
+def test_an_unlimited_approval_is_written_in_the_documents_language(traced_case, make_user):
+    pdf = dossiers.issue(traced_case, EVIDENCE, language="zh_Hans_CN", actor=make_user(Role.LEGAL)).pdf
+    text = _text(pdf)
+    assert "无限额 cUSDT" in text and "unlimited" not in text
+
+
 def test_codes_are_random_and_unique(app):
     codes = {dossiers.new_code() for _ in range(200)}
     assert len(codes) == 200 and all(re.fullmatch(r"[A-Z2-7]{10}", code) for code in codes)
